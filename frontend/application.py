@@ -1,0 +1,57 @@
+"""The app factory: `create_app(config)` builds a Sanic app with every layer registered.
+
+Owns the wiring — errors, middleware, routes — and the per-worker listeners that open the
+sidecar client and the store.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from sanic import Sanic
+
+import middleware
+
+from . import errors, routes
+from .client.uds import UdsSidecarClient
+from .config import PorticoConfig
+from .context import PorticoContext
+from .store import MemoryStore
+
+_names = itertools.count()
+
+
+def create_app(config: PorticoConfig | None = None, *, name: str = "portico") -> Sanic:
+    config = config or PorticoConfig()
+    app: Sanic[PorticoConfig, PorticoContext] = Sanic(
+        name, config=config, ctx=PorticoContext(served_model_name=config.SERVED_MODEL_NAME)
+    )
+    errors.register(app)
+    middleware.register(app)
+    routes.register(app)
+
+    @app.before_server_start
+    async def open_sidecar(app: Sanic) -> None:
+        cfg: PorticoConfig = app.config
+        client = UdsSidecarClient(
+            cfg.SIDECAR_SOCKET,
+            connect_timeout=cfg.SIDECAR_CONNECT_TIMEOUT,
+            health_interval=cfg.HEALTH_INTERVAL,
+        )
+        await client.start()
+        app.ctx.sidecar = client
+        app.ctx.store = MemoryStore(max_entries=cfg.STORE_MAX_ENTRIES, ttl=cfg.STORE_TTL)
+
+    @app.after_server_stop
+    async def close_sidecar(app: Sanic) -> None:
+        if app.ctx.sidecar is not None:
+            await app.ctx.sidecar.stop()
+        if app.ctx.store is not None:
+            await app.ctx.store.close()
+
+    return app
+
+
+def unique_name(prefix: str = "portico") -> str:
+    """A fresh app name (Sanic refuses two apps of one name in a process)."""
+    return f"{prefix}_{next(_names)}"

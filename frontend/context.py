@@ -1,0 +1,43 @@
+"""The per-worker application context (Sanic's typed ctx): sidecar client and store.
+
+Owns what one worker holds; filled by the listeners in application.py.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from inference.protocol import Handshake
+
+from .client.base import SidecarClient
+from .errors import ModelNotFound, ServiceUnavailable
+from .store import ResponseStore
+
+
+@dataclass
+class PorticoContext:
+    sidecar: SidecarClient | None = None
+    store: ResponseStore | None = None
+    served_model_name: str = ""
+    started_at: int = field(default_factory=lambda: int(time.time()))
+
+    def handshake(self) -> Handshake:
+        """The live handshake, or 503 while the sidecar is away."""
+        if self.sidecar is None or self.sidecar.handshake is None or not self.sidecar.healthy:
+            raise ServiceUnavailable("The inference sidecar is not ready; retry shortly.")
+        return self.sidecar.handshake
+
+    def model_names(self) -> list[str]:
+        names = list(self.handshake().model_names)
+        if self.served_model_name and self.served_model_name not in names:
+            names.insert(0, self.served_model_name)
+        return names
+
+    def resolve_model(self, name: str) -> str:
+        if name not in self.model_names():
+            raise ModelNotFound(
+                f"The model '{name}' does not exist or you do not have access to it.",
+                param="model",
+            )
+        return name

@@ -1,0 +1,1 @@
+"""OpenAI wire models: request bodies Portico accepts, validated with pydantic."""

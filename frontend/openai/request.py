@@ -1,0 +1,216 @@
+"""The body of `POST /v1/responses` (OpenAI's CreateResponse), plus vLLM's sampling extensions.
+
+Owns the request's shape and OpenAI's limits; plain data, no behaviour. Unknown fields are
+rejected (as OpenAI does); extension fields are rejected in compatibility mode by the route.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+
+
+class Wire(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Loose(BaseModel):
+    """Items clients echo back from earlier responses carry fields we don't need."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+# --- input items -------------------------------------------------------------------------
+
+
+class ContentPart(Loose):
+    type: str
+    text: str | None = None
+
+
+class MessageItem(Loose):
+    type: Literal["message"] = "message"
+    role: Literal["user", "assistant", "system", "developer"]
+    content: str | list[ContentPart]
+    id: str | None = None
+    status: str | None = None
+
+
+class FunctionCallItem(Loose):
+    type: Literal["function_call"]
+    call_id: str
+    name: str
+    arguments: str
+    id: str | None = None
+    status: str | None = None
+
+
+class FunctionCallOutputItem(Loose):
+    type: Literal["function_call_output"]
+    call_id: str
+    output: str | list[ContentPart]
+    id: str | None = None
+    status: str | None = None
+
+
+class ReasoningItem(Loose):
+    type: Literal["reasoning"]
+    id: str | None = None
+    summary: list[ContentPart] = []
+    content: list[ContentPart] | None = None
+    encrypted_content: str | None = None
+
+
+class OtherItem(Loose):
+    """Any other item type (item_reference, file search calls, ...): refused by translate."""
+
+    type: str
+
+
+def _tag(known: tuple[str, ...], default: str) -> Any:
+    """A discriminator: the item's `type` when known, else "other" (so errors name the field)."""
+
+    def pick(value: Any) -> str:
+        kind = value.get("type", default) if isinstance(value, dict) else getattr(value, "type")
+        return kind if kind in known else "other"
+
+    return Discriminator(pick)
+
+
+InputItem = Annotated[
+    Annotated[MessageItem, Tag("message")]
+    | Annotated[FunctionCallItem, Tag("function_call")]
+    | Annotated[FunctionCallOutputItem, Tag("function_call_output")]
+    | Annotated[ReasoningItem, Tag("reasoning")]
+    | Annotated[OtherItem, Tag("other")],
+    _tag(("message", "function_call", "function_call_output", "reasoning"), "message"),
+]
+
+
+# --- tools and formats ------------------------------------------------------------------
+
+
+class FunctionTool(Wire):
+    type: Literal["function"]
+    name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-zA-Z0-9_-]+$")]
+    description: str | None = None
+    parameters: dict[str, Any] | None = None
+    strict: bool | None = None
+
+
+class OtherTool(Loose):
+    type: str
+
+
+Tool = Annotated[
+    Annotated[FunctionTool, Tag("function")] | Annotated[OtherTool, Tag("other")],
+    _tag(("function",), "function"),
+]
+
+
+class ToolChoiceFunction(Wire):
+    type: Literal["function"]
+    name: str
+
+
+class ToolChoiceOther(Loose):
+    type: str
+
+
+class TextFormat(Wire):
+    type: Literal["text", "json_schema", "json_object"]
+    name: str | None = None
+    schema_: dict[str, Any] | None = Field(default=None, alias="schema")
+    description: str | None = None
+    strict: bool | None = None
+
+
+class TextConfig(Wire):
+    format: TextFormat | None = None
+    verbosity: Literal["low", "medium", "high"] | None = None
+
+
+class Reasoning(Wire):
+    effort: Literal["none", "minimal", "low", "medium", "high", "xhigh"] | None = None
+    summary: Literal["auto", "concise", "detailed"] | None = None
+    generate_summary: Literal["auto", "concise", "detailed"] | None = None
+
+
+class StreamOptions(Wire):
+    include_obfuscation: bool | None = None
+
+
+# --- the request -------------------------------------------------------------------------
+
+EXTENSION_FIELDS = (
+    "top_k",
+    "min_p",
+    "repetition_penalty",
+    "presence_penalty",
+    "frequency_penalty",
+    "seed",
+    "stop",
+    "ignore_eos",
+    "priority",
+    "chat_template_kwargs",
+)
+
+
+class CreateResponse(Wire):
+    model: str
+    input: str | list[InputItem] = ""
+    instructions: str | None = None
+    stream: bool | None = False
+    stream_options: StreamOptions | None = None
+    max_output_tokens: Annotated[int, Field(ge=1)] | None = None
+    max_tool_calls: Annotated[int, Field(ge=1)] | None = None
+    temperature: Annotated[float, Field(ge=0, le=2)] | None = None
+    top_p: Annotated[float, Field(ge=0, le=1)] | None = None
+    top_logprobs: Annotated[int, Field(ge=0, le=20)] | None = None
+    tools: list[Tool] | None = None
+    tool_choice: Literal["none", "auto", "required"] | ToolChoiceFunction | ToolChoiceOther | None = (
+        None
+    )
+    parallel_tool_calls: bool | None = None
+    text: TextConfig | None = None
+    reasoning: Reasoning | None = None
+    include: list[str] | None = None
+    metadata: dict[str, str] | None = None
+    store: bool | None = True
+    background: bool | None = False
+    previous_response_id: str | None = None
+    conversation: str | dict[str, Any] | None = None
+    prompt: dict[str, Any] | None = None
+    prompt_cache_key: str | None = None
+    prompt_cache_retention: Literal["in_memory", "in-memory", "24h"] | None = None
+    safety_identifier: str | None = None
+    service_tier: Literal["auto", "default", "flex", "scale", "priority"] | None = None
+    truncation: Literal["auto", "disabled"] | None = None
+    user: str | None = None
+    context_management: list[dict[str, Any]] | None = None
+    # vLLM sampling extensions (native mode only)
+    top_k: int | None = None
+    min_p: Annotated[float, Field(ge=0, le=1)] | None = None
+    repetition_penalty: Annotated[float, Field(gt=0, le=2)] | None = None
+    presence_penalty: Annotated[float, Field(ge=-2, le=2)] | None = None
+    frequency_penalty: Annotated[float, Field(ge=-2, le=2)] | None = None
+    seed: int | None = None
+    stop: str | list[str] | None = None
+    ignore_eos: bool | None = None
+    priority: int | None = None
+    chat_template_kwargs: dict[str, Any] | None = None
+
+    @field_validator("metadata")
+    @classmethod
+    def _metadata_limits(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        if value is None:
+            return value
+        if len(value) > 16:
+            raise ValueError("metadata may hold at most 16 key-value pairs")
+        for key, item in value.items():
+            if len(key) > 64:
+                raise ValueError(f"metadata key {key[:70]!r} is longer than 64 characters")
+            if len(item) > 512:
+                raise ValueError(f"metadata value for {key!r} is longer than 512 characters")
+        return value

@@ -1,0 +1,99 @@
+"""The Response object Portico returns (OpenAI's `Response` schema), as plain dicts.
+
+Owns the object's fields: the echo of the request's settings, ids, and usage. Built once per
+request; the stream assembler fills `status`, `output` and `usage`.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+from inference.protocol import Usage
+
+from .request import CreateResponse, FunctionTool, ToolChoiceFunction
+
+
+def new_id(prefix: str) -> str:
+    """OpenAI-style ids: `resp_…`, `msg_…`, `fc_…`, `rs_…`, `call_…`."""
+    return f"{prefix}_{secrets.token_hex(24)}"
+
+
+def _tool(tool: Any) -> dict[str, Any]:
+    if isinstance(tool, FunctionTool):
+        return {
+            "type": "function",
+            "name": tool.name,
+            "description": tool.description,
+            "parameters": tool.parameters,
+            "strict": tool.strict,
+        }
+    return dict(tool.model_dump())
+
+
+def _tool_choice(body: CreateResponse) -> Any:
+    choice = body.tool_choice
+    if choice is None:
+        return "auto"
+    if isinstance(choice, ToolChoiceFunction):
+        return {"type": "function", "name": choice.name}
+    return choice
+
+
+def _text(body: CreateResponse) -> dict[str, Any]:
+    fmt: dict[str, Any] = {"type": "text"}
+    if body.text is not None and body.text.format is not None:
+        fmt = body.text.format.model_dump(by_alias=True, exclude_none=True)
+    verbosity = body.text.verbosity if body.text is not None else None
+    return {"format": fmt, "verbosity": verbosity or "medium"}
+
+
+def skeleton(body: CreateResponse, *, response_id: str, model: str) -> dict[str, Any]:
+    """The response as created: status in_progress, no output yet."""
+    reasoning = body.reasoning
+    response: dict[str, Any] = {
+        "id": response_id,
+        "object": "response",
+        "created_at": int(time.time()),
+        "status": "in_progress",
+        "background": bool(body.background),
+        "error": None,
+        "incomplete_details": None,
+        "instructions": body.instructions,
+        "max_output_tokens": body.max_output_tokens,
+        "max_tool_calls": body.max_tool_calls,
+        "model": model,
+        "output": [],
+        "parallel_tool_calls": body.parallel_tool_calls is not False,
+        "previous_response_id": body.previous_response_id,
+        "prompt_cache_key": body.prompt_cache_key,
+        "reasoning": {
+            "effort": reasoning.effort if reasoning else None,
+            "summary": (reasoning.summary or reasoning.generate_summary) if reasoning else None,
+        },
+        "safety_identifier": body.safety_identifier,
+        "service_tier": "default",
+        "store": body.store is not False,
+        "temperature": body.temperature if body.temperature is not None else 1.0,
+        "text": _text(body),
+        "tool_choice": _tool_choice(body),
+        "tools": [_tool(t) for t in body.tools or []],
+        "top_logprobs": body.top_logprobs if body.top_logprobs is not None else 0,
+        "top_p": body.top_p if body.top_p is not None else 1.0,
+        "truncation": body.truncation or "disabled",
+        "metadata": body.metadata or {},
+    }
+    if body.user is not None:  # `user` and `usage` are not nullable: absent until known
+        response["user"] = body.user
+    return response
+
+
+def usage(u: Usage) -> dict[str, Any]:
+    return {
+        "input_tokens": u.prompt_tokens,
+        "input_tokens_details": {"cached_tokens": u.cached_tokens, "cache_write_tokens": 0},
+        "output_tokens": u.completion_tokens,
+        "output_tokens_details": {"reasoning_tokens": u.reasoning_tokens},
+        "total_tokens": u.prompt_tokens + u.completion_tokens,
+    }

@@ -1,0 +1,176 @@
+"""The state of one response while it is generated: sidecar deltas in, stream events out.
+
+Owns which output item is open, sequence numbers, and the final Response object. The same
+assembler serves streaming and non-streaming requests, so both return the same output.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from inference.protocol import Delta, Final, TokenLogprob
+
+from ..openai.response import new_id, usage
+from . import events as ev
+from .events import Event
+
+def logprob_dicts(logprobs: list[TokenLogprob]) -> list[dict[str, Any]]:
+    return [
+        {
+            "token": lp.token,
+            "logprob": lp.logprob,
+            "bytes": lp.bytes,
+            "top_logprobs": [
+                {"token": t.token, "logprob": t.logprob, "bytes": t.bytes} for t in lp.top_logprobs
+            ],
+        }
+        for lp in logprobs
+    ]
+
+
+class _OpenItem:
+    __slots__ = ("call_id", "id", "index", "kind", "logprobs", "name", "parts", "tool_index")
+
+    def __init__(self, kind: str, index: int, item_id: str) -> None:
+        self.kind = kind
+        self.index = index
+        self.id = item_id
+        self.parts: list[str] = []
+        self.logprobs: list[dict[str, Any]] = []
+        self.name = ""
+        self.call_id = ""
+        self.tool_index = -1
+
+
+class ResponseAssembler:
+    def __init__(
+        self,
+        response: dict[str, Any],
+        *,
+        logprobs: bool = False,
+        make_id: Callable[[str], str] = new_id,
+    ) -> None:
+        self.response = response
+        self.logprobs = logprobs
+        self.make_id = make_id
+        self.seq = 0
+        self.output: list[dict[str, Any]] = response["output"]
+        self.open: _OpenItem | None = None
+        self.first_token = False
+
+    def _seq(self) -> int:
+        self.seq += 1
+        return self.seq - 1
+
+    def _snapshot(self) -> dict[str, Any]:
+        return dict(self.response, output=list(self.output))
+
+    def start(self) -> list[Event]:
+        return [
+            ev.response_event("created", self._seq(), self._snapshot()),
+            ev.response_event("in_progress", self._seq(), self._snapshot()),
+        ]
+
+    # --- items ----------------------------------------------------------------------------
+
+    def _open(self, kind: str, out: list[Event], tool_index: int = -1,
+              call_id: str | None = None, name: str | None = None) -> _OpenItem:
+        if self.open is not None:
+            out.extend(self._close("completed"))
+        prefix = {"message": "msg", "reasoning": "rs", "function_call": "fc"}[kind]
+        item = _OpenItem(kind, len(self.output), self.make_id(prefix))
+        self.open = item
+        if kind == "message":
+            added: dict[str, Any] = {"id": item.id, "type": "message", "role": "assistant",
+                                     "status": "in_progress", "content": []}
+            part = {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
+        elif kind == "reasoning":
+            added = {"id": item.id, "type": "reasoning", "summary": [], "content": [],
+                     "status": "in_progress"}
+            part = {"type": "reasoning_text", "text": ""}
+        else:
+            item.tool_index = tool_index
+            item.call_id = call_id or self.make_id("call")
+            item.name = name or ""
+            added = {"id": item.id, "type": "function_call", "call_id": item.call_id,
+                     "name": item.name, "arguments": "", "status": "in_progress"}
+        out.append(ev.output_item_added(self._seq(), item.index, added))
+        if kind != "function_call":
+            out.append(ev.content_part("added", self._seq(), item.id, item.index, 0, part))
+        return item
+
+    def _close(self, status: str) -> list[Event]:
+        item, self.open = self.open, None
+        if item is None:
+            return []
+        out: list[Event] = []
+        text = "".join(item.parts)
+        if item.kind == "message":
+            part = {"type": "output_text", "text": text, "annotations": [],
+                    "logprobs": item.logprobs}
+            out.append(ev.output_text_done(self._seq(), item.id, item.index, text, item.logprobs))
+            out.append(ev.content_part("done", self._seq(), item.id, item.index, 0, part))
+            done: dict[str, Any] = {"id": item.id, "type": "message", "role": "assistant",
+                                    "status": status, "content": [part]}
+        elif item.kind == "reasoning":
+            part = {"type": "reasoning_text", "text": text}
+            out.append(ev.reasoning_text_done(self._seq(), item.id, item.index, text))
+            out.append(ev.content_part("done", self._seq(), item.id, item.index, 0, part))
+            done = {"id": item.id, "type": "reasoning", "summary": [], "content": [part],
+                    "status": status}
+        else:
+            out.append(ev.arguments_done(self._seq(), item.id, item.index, item.name, text))
+            done = {"id": item.id, "type": "function_call", "call_id": item.call_id,
+                    "name": item.name, "arguments": text, "status": status}
+        self.output.append(done)
+        out.append(ev.output_item_done(self._seq(), item.index, done))
+        return out
+
+    # --- deltas ---------------------------------------------------------------------------
+
+    def feed(self, delta: Delta) -> list[Event]:
+        out: list[Event] = []
+        if delta.reasoning:
+            item = self.open if self.open and self.open.kind == "reasoning" else None
+            item = item or self._open("reasoning", out)
+            item.parts.append(delta.reasoning)
+            out.append(ev.reasoning_text_delta(self._seq(), item.id, item.index, delta.reasoning))
+        if delta.text:
+            self.first_token = True
+            item = self.open if self.open and self.open.kind == "message" else None
+            item = item or self._open("message", out)
+            item.parts.append(delta.text)
+            lps = logprob_dicts(delta.logprobs) if self.logprobs else []
+            item.logprobs.extend(lps)
+            out.append(ev.output_text_delta(self._seq(), item.id, item.index, delta.text, lps))
+        for call in delta.tool_calls:
+            self.first_token = True
+            item = self.open
+            if item is None or item.kind != "function_call" or item.tool_index != call.index:
+                item = self._open("function_call", out, call.index, call.id, call.name)
+            if call.arguments:
+                item.parts.append(call.arguments)
+                out.append(ev.arguments_delta(self._seq(), item.id, item.index, call.arguments))
+        return out
+
+    def finish(self, final: Final) -> list[Event]:
+        incomplete = final.finish_reason == "length"
+        status = "incomplete" if incomplete else "completed"
+        out = self._close(status)
+        self.response["status"] = status
+        self.response["usage"] = usage(final.usage)
+        if incomplete:
+            self.response["incomplete_details"] = {"reason": "max_output_tokens"}
+        else:
+            self.response["completed_at"] = int(time.time())
+        out.append(ev.response_event(status, self._seq(), self._snapshot()))
+        return out
+
+    def fail(self, message: str, code: str = "server_error") -> list[Event]:
+        out = self._close("incomplete")
+        self.response["status"] = "failed"
+        self.response["error"] = {"code": code, "message": message}
+        out.append(ev.response_event("failed", self._seq(), self._snapshot()))
+        return out

@@ -1,0 +1,211 @@
+"""The only place OpenAI request fields become protocol fields (CreateResponse → GenerateRequest).
+
+Owns what Portico can honour: a field it cannot is refused with a 400 naming it, never
+silently dropped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inference.protocol import ChatMessage, GenerateRequest, Handshake, Sampling, Tool, ToolCall
+
+from .errors import InvalidRequest, Unsupported
+from .openai.request import (
+    ContentPart,
+    CreateResponse,
+    FunctionCallItem,
+    FunctionCallOutputItem,
+    FunctionTool,
+    MessageItem,
+    ReasoningItem,
+    ToolChoiceFunction,
+)
+
+LOGPROBS_INCLUDE = "message.output_text.logprobs"
+SUPPORTED_INCLUDES = {LOGPROBS_INCLUDE}
+TEXT_PARTS = {"input_text", "output_text", "text", "refusal", "summary_text", "reasoning_text"}
+
+
+def _unsupported(param: str, what: str) -> Unsupported:
+    return Unsupported(f"{what} is not supported by this server.", param=param)
+
+
+def check_fields(body: CreateResponse, handshake: Handshake) -> None:
+    """Refuse every field this server cannot honour, naming it."""
+    if body.background:
+        raise _unsupported("background", "Background mode")
+    if body.conversation is not None:
+        raise _unsupported("conversation", "The conversation parameter")
+    if body.prompt is not None:
+        raise _unsupported("prompt", "Prompt templates")
+    if body.truncation == "auto":
+        raise _unsupported("truncation", "truncation='auto'")
+    if body.max_tool_calls is not None:
+        raise _unsupported("max_tool_calls", "max_tool_calls")
+    if body.context_management:
+        raise _unsupported("context_management", "context_management")
+    if body.service_tier in ("flex", "scale", "priority"):
+        raise _unsupported("service_tier", f"service_tier='{body.service_tier}'")
+    if body.prompt_cache_retention == "24h":
+        raise _unsupported("prompt_cache_retention", "prompt_cache_retention='24h'")
+    for index, value in enumerate(body.include or []):
+        if value not in SUPPORTED_INCLUDES:
+            raise _unsupported(f"include[{index}]", f"include value '{value}'")
+    if body.text is not None and body.text.verbosity not in (None, "medium"):
+        raise _unsupported("text.verbosity", f"text.verbosity='{body.text.verbosity}'")
+    if body.reasoning is not None:
+        effort = body.reasoning.effort
+        if effort not in (None, "none") and handshake.reasoning_parser is None:
+            raise _unsupported(
+                "reasoning.effort",
+                "reasoning.effort (the sidecar runs no --reasoning-parser)",
+            )
+        summary = body.reasoning.summary or body.reasoning.generate_summary
+        if summary not in (None, "auto"):
+            raise _unsupported("reasoning.summary", f"reasoning.summary='{summary}'")
+
+
+def _text(parts: str | list[ContentPart], param: str) -> str:
+    if isinstance(parts, str):
+        return parts
+    texts = []
+    for index, part in enumerate(parts):
+        if part.type not in TEXT_PARTS or part.text is None:
+            raise _unsupported(f"{param}[{index}]", f"Content of type '{part.type}'")
+        texts.append(part.text)
+    return "\n".join(texts)
+
+
+def input_messages(body: CreateResponse) -> list[ChatMessage]:
+    """This request's input items as chat messages (without instructions or history)."""
+    out: list[ChatMessage] = []
+    if isinstance(body.input, str):
+        out.append(ChatMessage(role="user", content=body.input))
+        return out
+    reasoning: str | None = None
+    for index, item in enumerate(body.input):
+        param = f"input[{index}]"
+        if isinstance(item, MessageItem):
+            role = "system" if item.role == "developer" else item.role
+            message = ChatMessage(role=role, content=_text(item.content, f"{param}.content"))
+            if role == "assistant" and reasoning is not None:
+                message.reasoning, reasoning = reasoning, None
+            out.append(message)
+        elif isinstance(item, FunctionCallItem):
+            call = ToolCall(id=item.call_id, name=item.name, arguments=item.arguments)
+            last = out[-1] if out else None
+            if last is not None and last.role == "assistant":
+                last.tool_calls.append(call)  # parallel calls, or text then a call
+            else:
+                out.append(ChatMessage(role="assistant", tool_calls=[call], reasoning=reasoning))
+                reasoning = None
+        elif isinstance(item, FunctionCallOutputItem):
+            content = _text(item.output, f"{param}.output")
+            out.append(ChatMessage(role="tool", content=content, tool_call_id=item.call_id))
+        elif isinstance(item, ReasoningItem):
+            parts = item.content or []
+            reasoning = "\n".join(p.text or "" for p in parts) or None
+        else:
+            raise _unsupported(f"{param}.type", f"Input items of type '{item.type}'")
+    return out
+
+
+def tools(body: CreateResponse, handshake: Handshake) -> tuple[list[Tool], str, str | None]:
+    """The function tools, the tool choice (auto|none|required|function) and its name."""
+    out: list[Tool] = []
+    for index, tool in enumerate(body.tools or []):
+        if not isinstance(tool, FunctionTool):
+            raise _unsupported(f"tools[{index}].type", f"Tools of type '{tool.type}'")
+        out.append(
+            Tool(
+                name=tool.name,
+                parameters=tool.parameters or {"type": "object", "properties": {}},
+                description=tool.description,
+                strict=bool(tool.strict),
+            )
+        )
+    choice = body.tool_choice if body.tool_choice is not None else "auto"
+    if isinstance(choice, ToolChoiceFunction):
+        if choice.name not in {t.name for t in out}:
+            raise InvalidRequest(
+                f"Tool choice '{choice.name}' is not among the request's tools.",
+                param="tool_choice",
+            )
+        return out, "function", choice.name
+    if not isinstance(choice, str):
+        raise _unsupported("tool_choice", f"tool_choice of type '{choice.type}'")
+    if choice == "required" and not out:
+        raise InvalidRequest("tool_choice 'required' needs at least one tool.", param="tool_choice")
+    if choice == "auto" and out and handshake.tool_call_parser is None:
+        raise _unsupported(
+            "tools", "tool_choice 'auto' with tools (the sidecar runs no --tool-call-parser)"
+        )
+    return out, choice, None
+
+
+def sampling(body: CreateResponse) -> Sampling:
+    logprobs = LOGPROBS_INCLUDE in (body.include or [])
+    stop = [body.stop] if isinstance(body.stop, str) else list(body.stop or [])
+    return Sampling(
+        max_tokens=body.max_output_tokens,
+        temperature=body.temperature,
+        top_p=body.top_p,
+        top_k=body.top_k,
+        min_p=body.min_p,
+        seed=body.seed,
+        presence_penalty=body.presence_penalty,
+        frequency_penalty=body.frequency_penalty,
+        repetition_penalty=body.repetition_penalty,
+        stop=stop,
+        ignore_eos=bool(body.ignore_eos),
+        top_logprobs=(body.top_logprobs or 0) if logprobs else None,
+    )
+
+
+def output_messages(output: list[dict[str, Any]]) -> list[ChatMessage]:
+    """A response's output items as the assistant turn a follow-up request continues from."""
+    message = ChatMessage(role="assistant")
+    for item in output:
+        if item["type"] == "message":
+            text = "".join(p.get("text", "") for p in item["content"])
+            message.content = (message.content or "") + text
+        elif item["type"] == "reasoning":
+            message.reasoning = "".join(p["text"] for p in item.get("content") or [])
+        elif item["type"] == "function_call":
+            message.tool_calls.append(
+                ToolCall(id=item["call_id"], name=item["name"], arguments=item["arguments"])
+            )
+    return [message]
+
+
+def generate_request(
+    body: CreateResponse,
+    conversation: list[ChatMessage],
+    *,
+    request_id: str,
+    handshake: Handshake,
+) -> GenerateRequest:
+    """`conversation` is the history plus input_messages(body); instructions go first."""
+    check_fields(body, handshake)
+    tool_list, choice, tool_name = tools(body, handshake)
+    fmt = body.text.format if body.text is not None else None
+    kwargs = dict(body.chat_template_kwargs or {})
+    if body.reasoning is not None and body.reasoning.effort is not None:
+        kwargs.setdefault("reasoning_effort", body.reasoning.effort)
+    if fmt is not None and fmt.type == "json_schema" and fmt.schema_ is None:
+        raise InvalidRequest("text.format.schema is required for json_schema.", param="text.format")
+    system = [ChatMessage(role="system", content=body.instructions)] if body.instructions else []
+    return GenerateRequest(
+        request_id=request_id,
+        messages=system + conversation,
+        sampling=sampling(body),
+        tools=tool_list,
+        tool_choice=choice,
+        tool_name=tool_name,
+        parallel_tool_calls=body.parallel_tool_calls is not False,
+        json_schema=fmt.schema_ if fmt is not None and fmt.type == "json_schema" else None,
+        json_object=fmt is not None and fmt.type == "json_object",
+        priority=body.priority or 0,
+        chat_template_kwargs=kwargs,
+    )

@@ -1,0 +1,32 @@
+"""The sidecar's command line: vLLM's own engine argument parser plus a few frontend flags.
+
+Owns the flags vLLM keeps in its OpenAI server (tool-call parser, chat template), which
+moved between vLLM versions, so they are declared here once.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from vllm.engine.arg_utils import AsyncEngineArgs
+from vllm.utils.argparse_utils import FlexibleArgumentParser
+
+
+def build_parser(base: argparse.ArgumentParser) -> FlexibleArgumentParser:
+    parser = FlexibleArgumentParser(
+        prog="python -m inference", parents=[base], conflict_handler="resolve"
+    )
+    group = parser.add_argument_group("portico frontend-side flags of vLLM")
+    group.add_argument("--chat-template", default=None, help="a Jinja file or template text")
+    group.add_argument("--tool-call-parser", default=None, help="a vLLM tool parser, e.g. hermes")
+    group.add_argument(
+        "--enable-auto-tool-choice",
+        action="store_true",
+        help="accepted for vLLM compatibility; auto tool choice is on whenever a parser is set",
+    )
+    AsyncEngineArgs.add_cli_args(parser)  # every engine flag, --reasoning-parser included
+    return parser
+
+
+def engine_args(namespace: argparse.Namespace) -> AsyncEngineArgs:
+    return AsyncEngineArgs.from_cli_args(namespace)

@@ -1,0 +1,230 @@
+"""VllmEngine: the Engine interface (inference/backend.py) over vLLM's AsyncLLM.
+
+Owns one request's life in the engine: render the prompt, check it fits, build sampling
+params, stream RequestOutput deltas through the reasoning and tool parsers into protocol
+Deltas, and abort the engine request when the stream is closed early.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import vllm
+from vllm.inputs import tokens_input
+from vllm.reasoning import ReasoningParserManager
+from vllm.tool_parsers import ToolParserManager
+from vllm.usage.usage_lib import UsageContext
+from vllm.v1.engine.async_llm import AsyncLLM
+from vllm.v1.engine.exceptions import EngineDeadError, EngineGenerateError
+
+from inference.backend import Event
+from inference.protocol import (
+    PROTOCOL_VERSION,
+    CountTokens,
+    Delta,
+    ErrorCode,
+    Final,
+    GenerateRequest,
+    Handshake,
+    HealthReply,
+    RequestError,
+    Started,
+    StatsReply,
+    TokenCount,
+    TokenLogprob,
+    TopLogprob,
+    Usage,
+)
+
+from . import chat, sampling, tools
+from .args import engine_args
+from .reasoning import NoReasoning, ParsedReasoning, ReasoningSplit
+
+log = logging.getLogger("portico.engine")
+FINISH = {"stop": "stop", "length": "length", "abort": "abort"}
+
+try:  # vLLM 0.32 raises its own validation error; 0.26 a ValueError subclass
+    from vllm.exceptions import VLLMValidationError
+
+    INVALID: tuple[type[Exception], ...] = (ValueError, VLLMValidationError)
+except ImportError:  # pragma: no cover - older vLLM
+    INVALID = (ValueError,)
+
+
+def _logprobs(output: Any, token_ids: list[int], top: int) -> list[TokenLogprob]:
+    entries = output.logprobs[-len(token_ids) :] if output.logprobs and token_ids else []
+    out = []
+    for token_id, entry in zip(token_ids, entries, strict=False):
+        chosen = entry[token_id]
+        text = chosen.decoded_token or ""
+        ranked = sorted((lp for lp in entry.values() if lp.rank <= top), key=lambda lp: lp.rank)
+        out.append(
+            TokenLogprob(
+                token=text,
+                logprob=max(chosen.logprob, -9999.0),
+                bytes=list(text.encode("utf-8", "replace")),
+                top_logprobs=[
+                    TopLogprob(
+                        token=lp.decoded_token or "",
+                        logprob=max(lp.logprob, -9999.0),
+                        bytes=list((lp.decoded_token or "").encode("utf-8", "replace")),
+                    )
+                    for lp in ranked
+                ],
+            )
+        )
+    return out
+
+
+class VllmEngine:
+    def __init__(self, namespace: argparse.Namespace) -> None:
+        args = engine_args(namespace)
+        self.engine = AsyncLLM.from_engine_args(args, usage_context=UsageContext.OPENAI_API_SERVER)
+        self.tokenizer = self.engine.get_tokenizer()
+        self.max_model_len = int(self.engine.model_config.max_model_len)
+        self.template = chat.load_template(namespace.chat_template)
+        self.tool_parser_name: str | None = namespace.tool_call_parser
+        self.tool_parser = (
+            ToolParserManager.get_tool_parser(self.tool_parser_name)
+            if self.tool_parser_name
+            else None
+        )
+        self.reasoning_parser_name: str | None = getattr(namespace, "reasoning_parser", None) or None
+        self.reasoning_parser = (
+            ReasoningParserManager.get_reasoning_parser(self.reasoning_parser_name)
+            if self.reasoning_parser_name
+            else None
+        )
+        names = namespace.served_model_name or [namespace.model]
+        self.model_names = [names] if isinstance(names, str) else list(names)
+        self.total = 0
+
+    def handshake(self) -> Handshake:
+        platform = "cpu" if "cpu" in (vllm.__file__ or "") or _on_cpu() else "cuda"
+        return Handshake(
+            protocol_version=PROTOCOL_VERSION,
+            model_names=self.model_names,
+            max_model_len=self.max_model_len,
+            engine=f"vllm {vllm.__version__} ({platform})",
+            tool_call_parser=self.tool_parser_name,
+            reasoning_parser=self.reasoning_parser_name,
+        )
+
+    def _prompt(self, request: GenerateRequest | CountTokens) -> list[int]:
+        prompt_tools = [] if getattr(request, "tool_choice", "auto") == "none" else request.tools
+        return chat.render(
+            self.tokenizer,
+            request.messages,
+            prompt_tools,
+            template=self.template,
+            template_kwargs=request.chat_template_kwargs,
+        )
+
+    async def generate(self, request: GenerateRequest) -> AsyncIterator[Event]:
+        if request.tools and request.tool_choice == "auto" and self.tool_parser is None:
+            raise RequestError(
+                ErrorCode.UNSUPPORTED, "tools with tool_choice auto need --tool-call-parser", "tools"
+            )
+        prompt = self._prompt(request)
+        if len(prompt) >= self.max_model_len:
+            raise RequestError(
+                ErrorCode.CONTEXT_LENGTH_EXCEEDED,
+                f"This model's maximum context length is {self.max_model_len} tokens. However, "
+                f"your input resulted in {len(prompt)} tokens. Please reduce its length.",
+                "input",
+            )
+        budget = self.max_model_len - len(prompt)
+        max_tokens = min(request.sampling.max_tokens or budget, budget)
+        try:
+            params = sampling.sampling_params(request, max_tokens)
+        except INVALID as exc:
+            raise RequestError(ErrorCode.INVALID_REQUEST, str(exc)) from None
+        stream = self.engine.generate(
+            tokens_input(prompt), params, request.request_id, priority=request.priority
+        )
+        self.total += 1
+        try:
+            try:  # the first output surfaces every validation error before STARTED
+                first = await anext(stream)
+            except INVALID as exc:
+                raise RequestError(ErrorCode.INVALID_REQUEST, str(exc)) from None
+            except EngineGenerateError as exc:
+                if isinstance(exc.__cause__, ValueError):
+                    raise RequestError(ErrorCode.INVALID_REQUEST, str(exc.__cause__)) from None
+                raise
+            except EngineDeadError as exc:
+                raise RequestError(ErrorCode.ENGINE_DEAD, str(exc)) from None
+            yield Started(prompt_tokens=len(prompt), max_tokens=max_tokens)
+            async for event in self._deltas(request, first, stream, len(prompt)):
+                yield event
+        finally:
+            await stream.aclose()  # vLLM aborts the engine request if it is still running
+
+    async def _deltas(
+        self, request: GenerateRequest, first: Any, stream: Any, prompt_tokens: int
+    ) -> AsyncIterator[Event]:
+        split: ReasoningSplit = (
+            ParsedReasoning(self.reasoning_parser(self.tokenizer))
+            if self.reasoning_parser is not None
+            else NoReasoning()
+        )
+        calls = tools.tool_stream(request, self.tool_parser, self.tokenizer)
+        top = request.sampling.top_logprobs
+        completion = reasoning_tokens = 0
+        output = first
+        while True:
+            out = output.outputs[0]
+            ids = list(out.token_ids)
+            completion += len(ids)
+            reasoning, content = split.feed(out.text, ids)
+            if reasoning and not content:
+                reasoning_tokens += len(ids)
+            text, call_deltas = calls.feed(content, ids) if content else ("", [])
+            logprobs = _logprobs(out, ids, top) if top is not None and text == out.text else []
+            if output.finished:
+                tail, tail_calls = calls.finish()
+                text, call_deltas = text + tail, call_deltas + tail_calls
+            if reasoning or text or call_deltas:
+                yield Delta(text=text, reasoning=reasoning, tool_calls=call_deltas,
+                            logprobs=logprobs)
+            if output.finished:
+                reason = FINISH.get(out.finish_reason or "stop", "stop")
+                if reason == "stop" and calls.called:
+                    reason = "tool_calls"
+                yield Final(
+                    finish_reason=reason,
+                    usage=Usage(
+                        prompt_tokens=prompt_tokens,
+                        cached_tokens=int(output.num_cached_tokens or 0),
+                        completion_tokens=completion,
+                        reasoning_tokens=reasoning_tokens,
+                    ),
+                )
+                return
+            output = await anext(stream)
+
+    async def count_tokens(self, request: CountTokens) -> TokenCount:
+        return TokenCount(tokens=len(self._prompt(request)), max_model_len=self.max_model_len)
+
+    async def health(self) -> HealthReply:
+        try:
+            await self.engine.check_health()
+        except Exception as exc:
+            return HealthReply(healthy=False, detail=f"{type(exc).__name__}: {exc}")
+        return HealthReply(healthy=True)
+
+    def stats(self) -> StatsReply:
+        running = self.engine.output_processor.get_num_unfinished_requests()
+        return StatsReply(running=running, total_requests=self.total)
+
+    async def shutdown(self) -> None:
+        self.engine.shutdown()
+
+
+def _on_cpu() -> bool:
+    from vllm.platforms import current_platform
+
+    return bool(current_platform.is_cpu())

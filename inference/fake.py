@@ -1,0 +1,209 @@
+"""An instant, deterministic engine for tests and frontend benchmarks; no model, no vLLM.
+
+Owns nothing but imitation: one token per word, a fixed reply, tool calls and JSON that
+satisfy the request's schema, optional reasoning text and logprobs. Behind the real
+SidecarServer it is the "fake sidecar" that speaks the real protocol over a real socket:
+
+    python -m inference --fake --socket /tmp/portico.sock
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from .backend import Event
+from .protocol import (
+    PROTOCOL_VERSION,
+    ChatMessage,
+    CountTokens,
+    Delta,
+    ErrorCode,
+    Final,
+    GenerateRequest,
+    Handshake,
+    HealthReply,
+    RequestError,
+    Started,
+    StatsReply,
+    TokenCount,
+    TokenLogprob,
+    ToolCallDelta,
+    TopLogprob,
+    Usage,
+)
+
+REPLY = "Hello from the fake engine . It answers every prompt with these words".split()
+
+
+def example_for(schema: dict[str, Any]) -> Any:
+    """A small value that satisfies a JSON schema (objects, arrays, scalars, enums)."""
+    if "enum" in schema:
+        return schema["enum"][0]
+    if "const" in schema:
+        return schema["const"]
+    for key in ("anyOf", "oneOf"):
+        if schema.get(key):
+            return example_for(schema[key][0])
+    kind = schema.get("type", "object")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    if kind == "object":
+        props = schema.get("properties", {})
+        return {name: example_for(props.get(name, {})) for name in schema.get("required", props)}
+    if kind == "array":
+        return [example_for(schema.get("items", {}))] * schema.get("minItems", 0)
+    return {"string": "fake", "integer": 1, "number": 1.5, "boolean": True}.get(kind)
+
+
+def _words(messages: list[ChatMessage]) -> int:
+    return sum(len((m.content or "").split()) + 2 for m in messages)
+
+
+class FakeEngine:
+    """Generates REPLY (or tool calls / JSON) one word per token, optionally with a delay."""
+
+    def __init__(
+        self,
+        *,
+        model: str = "fake-model",
+        max_model_len: int = 4096,
+        token_delay: float = 0.0,
+        tokens_per_delta: int = 1,
+        reasoning: bool = False,
+        reply_tokens: int = len(REPLY),
+    ) -> None:
+        self.model = model
+        self.max_model_len = max_model_len
+        self.token_delay = token_delay
+        self.tokens_per_delta = max(1, tokens_per_delta)
+        self.reasoning = reasoning
+        self.reply_tokens = reply_tokens
+        self.running = 0
+        self.total = 0
+
+    def handshake(self) -> Handshake:
+        return Handshake(
+            protocol_version=PROTOCOL_VERSION,
+            model_names=[self.model],
+            max_model_len=self.max_model_len,
+            engine="fake",
+            tool_call_parser="fake",
+            reasoning_parser="fake" if self.reasoning else None,
+        )
+
+    async def generate(self, request: GenerateRequest) -> AsyncIterator[Event]:
+        prompt = _words(request.messages)
+        if prompt >= self.max_model_len:
+            raise RequestError(
+                ErrorCode.CONTEXT_LENGTH_EXCEEDED,
+                f"the prompt has {prompt} tokens; this model's context is {self.max_model_len}",
+                "input",
+            )
+        budget = self.max_model_len - prompt
+        limit = min(request.sampling.max_tokens or budget, budget)
+        self.running += 1
+        self.total += 1
+        try:
+            yield Started(prompt_tokens=prompt, max_tokens=limit)
+            async for event in self._output(request, limit, prompt):
+                yield event
+        finally:
+            self.running -= 1
+
+    async def _output(self, request: GenerateRequest, limit: int, prompt: int) -> AsyncIterator[Event]:
+        used = reasoning_used = 0
+        if self.reasoning and limit > 1:
+            reasoning_used = 2
+            used += 2
+            yield Delta(reasoning="Thinking briefly.")
+        call = self._tool_call(request)
+        if call is not None:
+            name, args = call
+            yield Delta(tool_calls=[ToolCallDelta(index=0, id="call_fake0", name=name)])
+            for piece in _chunks(args, 4):
+                if used >= limit:
+                    break
+                used += 1
+                await self._pause()
+                yield Delta(tool_calls=[ToolCallDelta(index=0, arguments=piece)])
+            reason = "tool_calls" if used < limit else "length"
+        else:
+            words = self._text(request)
+            emitted = words[: limit - used]
+            for start in range(0, len(emitted), self.tokens_per_delta):
+                chunk = emitted[start : start + self.tokens_per_delta]
+                await self._pause()
+                yield Delta(text="".join(chunk), logprobs=self._logprobs(request, chunk))
+            reason = "length" if len(words) > len(emitted) else "stop"
+            used += len(emitted)
+        yield Final(
+            finish_reason=reason,
+            usage=Usage(
+                prompt_tokens=prompt,
+                cached_tokens=prompt // 2,
+                completion_tokens=used,
+                reasoning_tokens=reasoning_used,
+            ),
+        )
+
+    def _text(self, request: GenerateRequest) -> list[str]:
+        if request.json_schema is not None or request.json_object:
+            doc = json.dumps(example_for(request.json_schema or {"type": "object"}))
+            return _chunks(doc, 4)
+        words = [REPLY[i % len(REPLY)] for i in range(self.reply_tokens)]
+        return [w if i == 0 else " " + w for i, w in enumerate(words)]
+
+    def _tool_call(self, request: GenerateRequest) -> tuple[str, str] | None:
+        tools = {t.name: t for t in request.tools}
+        if not tools or request.tool_choice == "none":
+            return None
+        if request.tool_choice == "function" and request.tool_name in tools:
+            name: str | None = request.tool_name
+        elif request.tool_choice == "required":
+            name = next(iter(tools))
+        else:  # auto: call a tool only when the last user message names it
+            last = next((m.content or "" for m in reversed(request.messages) if m.role == "user"), "")
+            name = next((n for n in tools if n in last), None)
+        if name is None:
+            return None
+        return name, json.dumps(example_for(tools[name].parameters or {"type": "object"}))
+
+    @staticmethod
+    def _logprobs(request: GenerateRequest, chunk: list[str]) -> list[TokenLogprob]:
+        n = request.sampling.top_logprobs
+        if n is None:
+            return []
+        return [
+            TokenLogprob(
+                token=tok,
+                logprob=-0.25,
+                bytes=list(tok.encode()),
+                top_logprobs=[
+                    TopLogprob(token=tok, logprob=-0.25, bytes=list(tok.encode())),
+                    *(TopLogprob(token=f" alt{i}", logprob=-2.0 - i) for i in range(n - 1)),
+                ][:n],
+            )
+            for tok in chunk
+        ]
+
+    async def _pause(self) -> None:
+        await asyncio.sleep(self.token_delay)
+
+    async def count_tokens(self, request: CountTokens) -> TokenCount:
+        return TokenCount(tokens=_words(request.messages), max_model_len=self.max_model_len)
+
+    async def health(self) -> HealthReply:
+        return HealthReply(healthy=True)
+
+    def stats(self) -> StatsReply:
+        return StatsReply(running=self.running, total_requests=self.total)
+
+    async def shutdown(self) -> None:
+        return None
+
+
+def _chunks(text: str, size: int) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), size)] or [""]

@@ -1,0 +1,218 @@
+"""The messages of the sidecar protocol: plain msgspec structs, one per message kind.
+
+Owns the shapes that cross the Unix socket between the frontend and the inference sidecar.
+Imports only the standard library and msgspec (the frontend imports this package).
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+import msgspec
+
+PROTOCOL_VERSION = 1
+
+
+class Kind(enum.IntEnum):
+    """The one-byte message kind that heads every frame."""
+
+    HELLO = 0x01  # client → sidecar: first frame on every connection
+    HANDSHAKE = 0x02  # sidecar → client: the answer to HELLO
+    GENERATE = 0x10  # client → sidecar: start one generation on this connection
+    STARTED = 0x14  # sidecar → client: the request was accepted and is queued in the engine
+    DELTA = 0x11  # sidecar → client: new output since the last delta
+    FINAL = 0x12  # sidecar → client: the generation ended (finish reason, usage)
+    CANCEL = 0x13  # client → sidecar: abort the generation on this connection
+    HEALTH = 0x20  # client → sidecar: is the engine alive?
+    HEALTH_REPLY = 0x21
+    COUNT_TOKENS = 0x30  # client → sidecar: how many prompt tokens would these messages take?
+    TOKEN_COUNT = 0x31
+    STATS = 0x40  # client → sidecar: engine load
+    STATS_REPLY = 0x41
+    ERROR = 0x7F  # sidecar → client: a request failed; the connection stays usable
+
+
+class Struct(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=False):
+    """Base of every message: unknown fields are ignored so minor additions stay compatible."""
+
+
+# --- handshake ---------------------------------------------------------------------------
+
+
+class Hello(Struct):
+    protocol_version: int = PROTOCOL_VERSION
+    client: str = "portico-frontend"
+
+
+class Handshake(Struct):
+    protocol_version: int
+    model_names: list[str]
+    max_model_len: int
+    engine: str = "vllm"  # e.g. "vllm 0.32.0 (cpu)"
+    tool_call_parser: str | None = None
+    reasoning_parser: str | None = None
+    structured_outputs: bool = True
+    capabilities: list[str] = []
+
+
+# --- generation --------------------------------------------------------------------------
+
+
+class ToolCall(Struct):
+    id: str
+    name: str
+    arguments: str  # a JSON document, as text
+
+
+class ChatMessage(Struct):
+    role: str  # system | developer | user | assistant | tool
+    content: str | None = None
+    reasoning: str | None = None
+    tool_calls: list[ToolCall] = []
+    tool_call_id: str | None = None  # for role "tool"
+    name: str | None = None
+
+
+class Tool(Struct):
+    name: str
+    parameters: dict[str, Any] = {}
+    description: str | None = None
+    strict: bool = False
+
+
+class Sampling(Struct):
+    max_tokens: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+    min_p: float | None = None
+    seed: int | None = None
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+    repetition_penalty: float | None = None
+    stop: list[str] = []
+    ignore_eos: bool = False
+    top_logprobs: int | None = None  # None: no logprobs; 0..20: sampled token plus N alternatives
+
+
+class GenerateRequest(Struct):
+    request_id: str
+    messages: list[ChatMessage]
+    sampling: Sampling = msgspec.field(default_factory=Sampling)
+    tools: list[Tool] = []
+    tool_choice: str = "auto"  # auto | none | required | function (then tool_name is set)
+    tool_name: str | None = None
+    parallel_tool_calls: bool = True
+    json_schema: dict[str, Any] | None = None  # structured output: the text follows this schema
+    json_object: bool = False  # structured output: the text is some JSON object
+    priority: int = 0
+    chat_template_kwargs: dict[str, Any] = {}
+
+
+class Started(Struct):
+    prompt_tokens: int
+    max_tokens: int  # the output budget left after the prompt
+
+
+class TopLogprob(Struct):
+    token: str
+    logprob: float
+    bytes: list[int] = []
+
+
+class TokenLogprob(Struct):
+    token: str
+    logprob: float
+    bytes: list[int] = []
+    top_logprobs: list[TopLogprob] = []
+
+
+class ToolCallDelta(Struct):
+    index: int
+    id: str | None = None  # set on the first delta of a call
+    name: str | None = None  # set on the first delta of a call
+    arguments: str = ""
+
+
+class Delta(Struct):
+    """New output since the previous delta; may cover several engine tokens."""
+
+    text: str = ""
+    reasoning: str = ""
+    tool_calls: list[ToolCallDelta] = []
+    logprobs: list[TokenLogprob] = []  # for the tokens of `text`, when requested
+
+
+class Usage(Struct):
+    prompt_tokens: int = 0
+    cached_tokens: int = 0
+    completion_tokens: int = 0
+    reasoning_tokens: int = 0
+
+
+class Final(Struct):
+    finish_reason: str  # stop | length | tool_calls | abort
+    usage: Usage = msgspec.field(default_factory=Usage)
+
+
+class Cancel(Struct):
+    reason: str = "client"
+
+
+# --- control -----------------------------------------------------------------------------
+
+
+class Health(Struct):
+    pass
+
+
+class HealthReply(Struct):
+    healthy: bool
+    detail: str = ""
+
+
+class CountTokens(Struct):
+    messages: list[ChatMessage]
+    tools: list[Tool] = []
+    chat_template_kwargs: dict[str, Any] = {}
+
+
+class TokenCount(Struct):
+    tokens: int
+    max_model_len: int
+
+
+class Stats(Struct):
+    pass
+
+
+class StatsReply(Struct):
+    running: int
+    waiting: int = 0
+    total_requests: int = 0
+
+
+class Error(Struct):
+    code: str  # one of inference.protocol.errors.ErrorCode
+    message: str
+    param: str | None = None
+
+
+MESSAGE_TYPES: dict[Kind, type[Struct]] = {
+    Kind.HELLO: Hello,
+    Kind.HANDSHAKE: Handshake,
+    Kind.GENERATE: GenerateRequest,
+    Kind.STARTED: Started,
+    Kind.DELTA: Delta,
+    Kind.FINAL: Final,
+    Kind.CANCEL: Cancel,
+    Kind.HEALTH: Health,
+    Kind.HEALTH_REPLY: HealthReply,
+    Kind.COUNT_TOKENS: CountTokens,
+    Kind.TOKEN_COUNT: TokenCount,
+    Kind.STATS: Stats,
+    Kind.STATS_REPLY: StatsReply,
+    Kind.ERROR: Error,
+}
+KIND_OF: dict[type[Struct], Kind] = {cls: kind for kind, cls in MESSAGE_TYPES.items()}

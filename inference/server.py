@@ -1,0 +1,181 @@
+"""The sidecar's socket server: accepts frontend connections on a Unix socket.
+
+Owns the conversation rules of docs/protocol.md on the sidecar side: HELLO/HANDSHAKE first,
+then requests; one generation at a time per connection; a CANCEL or a dropped connection
+aborts that generation; SIGTERM stops accepting, drains running generations, then exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+from pathlib import Path
+
+from .backend import Engine
+from .protocol import (
+    DEFAULT_MAX_FRAME,
+    PROTOCOL_VERSION,
+    Cancel,
+    CountTokens,
+    Error,
+    ErrorCode,
+    Final,
+    GenerateRequest,
+    Health,
+    Hello,
+    ProtocolError,
+    RequestError,
+    Stats,
+    Struct,
+    encode,
+    read_message,
+)
+
+log = logging.getLogger("portico.sidecar")
+
+
+class SidecarServer:
+    def __init__(
+        self,
+        engine: Engine,
+        socket_path: str | Path,
+        *,
+        max_frame: int = DEFAULT_MAX_FRAME,
+        drain_timeout: float = 30.0,
+    ) -> None:
+        self.engine = engine
+        self.socket_path = Path(socket_path)
+        self.max_frame = max_frame
+        self.drain_timeout = drain_timeout
+        self._server: asyncio.Server | None = None
+        self._generations: set[asyncio.Task[None]] = set()
+        self._stopped = asyncio.Event()
+
+    async def start(self) -> None:
+        self.socket_path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            self.socket_path.unlink()  # a stale socket from an earlier run
+        self._server = await asyncio.start_unix_server(
+            self._connection, path=str(self.socket_path), limit=self.max_frame + 8
+        )
+        os.chmod(self.socket_path, 0o660)
+        log.info("sidecar listening on %s", self.socket_path)
+
+    async def serve_forever(self) -> None:
+        """Serve until SIGTERM/SIGINT, then drain and shut the engine down."""
+        await self.start()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._stopped.set)
+        await self._stopped.wait()
+        await self.stop()
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        if self._generations:
+            log.info("draining %d running generation(s)", len(self._generations))
+            _, pending = await asyncio.wait(set(self._generations), timeout=self.drain_timeout)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        with contextlib.suppress(FileNotFoundError):
+            self.socket_path.unlink()
+        await self.engine.shutdown()
+
+    # --- one connection ---------------------------------------------------------------
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        generation: asyncio.Task[None] | None = None
+        try:
+            if not await self._handshake(reader, writer):
+                return
+            while True:
+                message = await read_message(reader, self.max_frame)
+                if message is None:
+                    break  # the client went away: abort what it was waiting for
+                if isinstance(message, GenerateRequest):
+                    if generation is not None and not generation.done():
+                        self._send(writer, Error(ErrorCode.INVALID_REQUEST, "busy connection"))
+                        continue
+                    generation = asyncio.create_task(self._generate(message, writer))
+                    self._generations.add(generation)
+                    generation.add_done_callback(self._generations.discard)
+                elif isinstance(message, Cancel):
+                    if generation is not None and not generation.done():
+                        generation.cancel()
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await generation
+                        self._send(writer, Final(finish_reason="abort"))
+                else:
+                    self._send(writer, await self._control(message))
+                await writer.drain()
+        except ProtocolError as exc:
+            log.warning("closing a connection that broke the protocol: %s", exc)
+            self._send(writer, Error(exc.code, str(exc)))
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            if generation is not None and not generation.done():
+                generation.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await generation
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    async def _handshake(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+        hello = await read_message(reader, self.max_frame)
+        if hello is None:
+            return False
+        if not isinstance(hello, Hello):
+            raise ProtocolError(f"expected HELLO first, got {type(hello).__name__}")
+        if hello.protocol_version != PROTOCOL_VERSION:
+            self._send(
+                writer,
+                Error(
+                    ErrorCode.VERSION_MISMATCH,
+                    f"sidecar speaks protocol {PROTOCOL_VERSION}, "
+                    f"client {hello.protocol_version}",
+                ),
+            )
+            return False
+        self._send(writer, self.engine.handshake())
+        return True
+
+    async def _generate(self, request: GenerateRequest, writer: asyncio.StreamWriter) -> None:
+        stream = self.engine.generate(request)
+        try:
+            async for event in stream:
+                writer.write(encode(event))
+                await writer.drain()
+        except RequestError as exc:
+            self._send(writer, Error(exc.code, exc.message, exc.param))
+        except (ConnectionError, asyncio.CancelledError):
+            raise
+        except Exception as exc:
+            log.exception("generation %s failed", request.request_id)
+            self._send(writer, Error(ErrorCode.INTERNAL, f"{type(exc).__name__}: {exc}"))
+        finally:
+            await stream.aclose()  # type: ignore[attr-defined]
+
+    async def _control(self, message: Struct) -> Struct:
+        try:
+            if isinstance(message, Health):
+                return await self.engine.health()
+            if isinstance(message, Stats):
+                return self.engine.stats()
+            if isinstance(message, CountTokens):
+                return await self.engine.count_tokens(message)
+        except RequestError as exc:
+            return Error(exc.code, exc.message, exc.param)
+        return Error(ErrorCode.BAD_FRAME, f"unexpected {type(message).__name__} frame")
+
+    @staticmethod
+    def _send(writer: asyncio.StreamWriter, message: Struct) -> None:
+        if not writer.is_closing():
+            writer.write(encode(message))
