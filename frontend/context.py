@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import cast
+
+from sanic import Request
 
 from inference.protocol import Handshake
 
@@ -41,3 +44,8 @@ class PorticoContext:
                 param="model",
             )
         return name
+
+
+def of(request: Request) -> PorticoContext:
+    """The typed context of the app serving `request`."""
+    return cast(PorticoContext, request.app.ctx)

@@ -42,29 +42,36 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument("--socket", default=None, help="sidecar socket (default: a temp dir)")
     parser.add_argument("--model", default=None, help="model folder (default: embedded SmolLM2)")
     parser.add_argument("--fake", action="store_true", help="serve the instant fake engine")
-    parser.add_argument("--compatibility-mode", "--responses-compatibility-mode",
-                        action="store_true", dest="compat")
+    parser.add_argument(
+        "--compatibility-mode", "--responses-compatibility-mode", action="store_true", dest="compat"
+    )
     return parser.parse_known_args(argv)
 
 
 def sidecar_command(ns: argparse.Namespace, extra: list[str], sock: str) -> list[str]:
     cmd = [sys.executable, "-m", "inference", "--socket", sock]
     if ns.fake:
-        return cmd + ["--fake", *extra]
+        return [*cmd, "--fake", *extra]
     if ns.model is not None:
-        return cmd + ["--model", ns.model, *extra]
+        return [*cmd, "--model", ns.model, *extra]
     from inference.embedded_model import TOOL_CALL_PARSER, default_model_dir
 
     model = default_model_dir()
     if not (model / ".complete").exists():
         sys.exit(f"the embedded model is not converted yet ({model}): run scripts/install.sh")
-    defaults = ["--served-model-name", EMBEDDED_NAME, "--max-model-len", "8192",
-                "--tool-call-parser", TOOL_CALL_PARSER]
+    defaults = [
+        "--served-model-name",
+        EMBEDDED_NAME,
+        "--max-model-len",
+        "8192",
+        "--tool-call-parser",
+        TOOL_CALL_PARSER,
+    ]
     chosen = {a.split("=")[0] for a in extra}
     for flag, value in zip(defaults[::2], defaults[1::2], strict=True):
         if flag not in chosen:
             cmd += [flag, value]
-    return cmd + ["--model", str(model), *extra]
+    return [*cmd, "--model", str(model), *extra]
 
 
 def handshake(sock: str) -> Handshake | None:
@@ -90,10 +97,8 @@ def stop(proc: subprocess.Popen[bytes], grace: float) -> None:
         return
     with contextlib.suppress(ProcessLookupError):
         proc.send_signal(signal.SIGTERM)
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(grace)
-    except subprocess.TimeoutExpired:
-        pass
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)  # the process and anything it spawned
     proc.wait()
@@ -106,8 +111,7 @@ def main(argv: list[str] | None = None) -> None:
     metrics_dir = workdir / "metrics"
     metrics_dir.mkdir()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    env = dict(os.environ, PORTICO_SIDECAR_SOCKET=sock,
-               PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
+    env = dict(os.environ, PORTICO_SIDECAR_SOCKET=sock, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
     if ns.compat:
         env["PORTICO_COMPATIBILITY_MODE"] = "true"
     spawn = {"start_new_session": True, "preexec_fn": _die_with_parent, "env": env}
@@ -122,12 +126,24 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, on_signal)
     sidecar = subprocess.Popen(sidecar_command(ns, extra, sock), **spawn)  # type: ignore[call-overload]
     frontend = subprocess.Popen(  # type: ignore[call-overload]
-        [sys.executable, "-m", "sanic", "frontend.app", "--host", ns.host, "--port",
-         str(ns.port), "--workers", str(ns.workers), "--no-motd"],
+        [
+            sys.executable,
+            "-m",
+            "sanic",
+            "frontend.app",
+            "--host",
+            ns.host,
+            "--port",
+            str(ns.port),
+            "--workers",
+            str(ns.workers),
+            "--no-motd",
+        ],
         **spawn,
     )
-    print(f"portico: loading the model; the API will be at http://{ns.host}:{ns.port}/v1",
-          flush=True)
+    print(
+        f"portico: loading the model; the API will be at http://{ns.host}:{ns.port}/v1", flush=True
+    )
     ready = False
     code = 0
     try:
@@ -139,8 +155,11 @@ def main(argv: list[str] | None = None) -> None:
                 break
             if not ready and (hs := handshake(sock)) is not None:
                 ready = True
-                print(f"portico: ready, serving {', '.join(hs.model_names)} ({hs.engine}) "
-                      f"at http://{ns.host}:{ns.port}/v1", flush=True)
+                print(
+                    f"portico: ready, serving {', '.join(hs.model_names)} ({hs.engine}) "
+                    f"at http://{ns.host}:{ns.port}/v1",
+                    flush=True,
+                )
             time.sleep(0.5)
     finally:
         stop(frontend, 10)

@@ -20,23 +20,23 @@ from prometheus_client import (
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 
-REQUESTS = Counter(
-    "portico_requests", "HTTP requests answered", ["route", "method", "status"]
-)
+REQUESTS = Counter("portico_requests", "HTTP requests answered", ["route", "method", "status"])
 REQUEST_SECONDS = Histogram(
-    "portico_request_duration_seconds", "Time from request to last byte", ["route"],
+    "portico_request_duration_seconds",
+    "Time from request to last byte",
+    ["route"],
     buckets=LATENCY_BUCKETS,
 )
 TTFT_SECONDS = Histogram(
-    "portico_time_to_first_token_seconds", "Time from request to first output token",
-    ["model"], buckets=LATENCY_BUCKETS,
+    "portico_time_to_first_token_seconds",
+    "Time from request to first output token",
+    ["model"],
+    buckets=LATENCY_BUCKETS,
 )
 INPUT_TOKENS = Counter("portico_input_tokens", "Prompt tokens processed", ["model"])
 CACHED_TOKENS = Counter("portico_cached_input_tokens", "Prompt tokens served from cache", ["model"])
 OUTPUT_TOKENS = Counter("portico_output_tokens", "Output tokens generated", ["model"])
-RESPONSES = Counter(
-    "portico_responses", "Responses finished, by final status", ["model", "status"]
-)
+RESPONSES = Counter("portico_responses", "Responses finished, by final status", ["model", "status"])
 IN_FLIGHT = Gauge(
     "portico_requests_in_flight", "Requests being served", multiprocess_mode="livesum"
 )

@@ -23,8 +23,12 @@ log = logging.getLogger("portico.sidecar")
 def base_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--socket", required=True, help="the Unix socket path to listen on")
-    parser.add_argument("--drain-timeout", type=float, default=30.0,
-                        help="seconds SIGTERM waits for running generations")
+    parser.add_argument(
+        "--drain-timeout",
+        type=float,
+        default=30.0,
+        help="seconds SIGTERM waits for running generations",
+    )
     parser.add_argument("--fake", action="store_true", help="serve the instant fake engine")
     parser.add_argument("--fake-token-delay", type=float, default=0.0)
     parser.add_argument("--fake-tokens-per-delta", type=int, default=1)

@@ -35,7 +35,21 @@ from .protocol import (
     Usage,
 )
 
-REPLY = "Hello from the fake engine . It answers every prompt with these words".split()
+REPLY = [
+    "Hello",
+    "from",
+    "the",
+    "fake",
+    "engine",
+    ".",
+    "It",
+    "answers",
+    "every",
+    "prompt",
+    "with",
+    "these",
+    "words",
+]
 
 
 def example_for(schema: dict[str, Any]) -> Any:
@@ -113,7 +127,9 @@ class FakeEngine:
         finally:
             self.running -= 1
 
-    async def _output(self, request: GenerateRequest, limit: int, prompt: int) -> AsyncIterator[Event]:
+    async def _output(
+        self, request: GenerateRequest, limit: int, prompt: int
+    ) -> AsyncIterator[Event]:
         used = reasoning_used = 0
         if self.reasoning and limit > 1:
             reasoning_used = 2
@@ -165,7 +181,9 @@ class FakeEngine:
         elif request.tool_choice == "required":
             name = next(iter(tools))
         else:  # auto: call a tool only when the last user message names it
-            last = next((m.content or "" for m in reversed(request.messages) if m.role == "user"), "")
+            last = next(
+                (m.content or "" for m in reversed(request.messages) if m.role == "user"), ""
+            )
             name = next((n for n in tools if n in last), None)
         if name is None:
             return None

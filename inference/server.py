@@ -139,8 +139,7 @@ class SidecarServer:
                 writer,
                 Error(
                     ErrorCode.VERSION_MISMATCH,
-                    f"sidecar speaks protocol {PROTOCOL_VERSION}, "
-                    f"client {hello.protocol_version}",
+                    f"sidecar speaks protocol {PROTOCOL_VERSION}, client {hello.protocol_version}",
                 ),
             )
             return False

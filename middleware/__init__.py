@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sanic import Sanic
 
-from . import compatibility, request_metrics, request_id
+from . import compatibility, request_id, request_metrics
 
 STACK = (request_id, compatibility, request_metrics)
 

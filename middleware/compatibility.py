@@ -13,7 +13,6 @@ from frontend.openai.request import EXTENSION_FIELDS
 
 
 def register(app: Sanic) -> None:
-    @app.on_request(priority=80)
     async def refuse_extensions(request: Request) -> None:
         if not request.app.config.COMPATIBILITY_MODE or request.method != "POST":
             return
@@ -25,3 +24,5 @@ def register(app: Sanic) -> None:
         for name in EXTENSION_FIELDS:
             if name in body:
                 raise InvalidRequest(f"Unknown parameter: '{name}'.", param=name)
+
+    app.register_middleware(refuse_extensions, "request", priority=80)

@@ -20,8 +20,20 @@ def param_path(loc: tuple[int | str, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
-        elif part in {"function", "other", "message", "function_call", "function_call_output",
-                      "reasoning", "str", "list[...]"} or "[" in part:
+        elif (
+            part
+            in {
+                "function",
+                "other",
+                "message",
+                "function_call",
+                "function_call_output",
+                "reasoning",
+                "str",
+                "list[...]",
+            }
+            or "[" in part
+        ):
             continue  # union branch names pydantic adds to locations
         else:
             path += f".{part}" if path else part

@@ -72,7 +72,7 @@ def _tag(known: tuple[str, ...], default: str) -> Any:
     """A discriminator: the item's `type` when known, else "other" (so errors name the field)."""
 
     def pick(value: Any) -> str:
-        kind = value.get("type", default) if isinstance(value, dict) else getattr(value, "type")
+        kind = value.get("type", default) if isinstance(value, dict) else value.type
         return kind if kind in known else "other"
 
     return Discriminator(pick)
@@ -169,9 +169,9 @@ class CreateResponse(Wire):
     top_p: Annotated[float, Field(ge=0, le=1)] | None = None
     top_logprobs: Annotated[int, Field(ge=0, le=20)] | None = None
     tools: list[Tool] | None = None
-    tool_choice: Literal["none", "auto", "required"] | ToolChoiceFunction | ToolChoiceOther | None = (
-        None
-    )
+    tool_choice: (
+        Literal["none", "auto", "required"] | ToolChoiceFunction | ToolChoiceOther | None
+    ) = None
     parallel_tool_calls: bool | None = None
     text: TextConfig | None = None
     reasoning: Reasoning | None = None

@@ -7,7 +7,7 @@ from typing import Any
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
-from ..context import PorticoContext
+from ..context import PorticoContext, of
 
 bp = Blueprint("models", url_prefix="/v1")
 
@@ -18,11 +18,11 @@ def _model(ctx: PorticoContext, name: str) -> dict[str, Any]:
 
 @bp.get("/models")
 async def list_models(request: Request) -> HTTPResponse:
-    ctx: PorticoContext = request.app.ctx
+    ctx = of(request)
     return json({"object": "list", "data": [_model(ctx, n) for n in ctx.model_names()]})
 
 
 @bp.get("/models/<model_id:path>")
 async def get_model(request: Request, model_id: str) -> HTTPResponse:
-    ctx: PorticoContext = request.app.ctx
+    ctx = of(request)
     return json(_model(ctx, ctx.resolve_model(model_id)))

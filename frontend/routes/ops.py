@@ -6,14 +6,14 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json, raw
 
 from .. import metrics
-from ..context import PorticoContext
+from ..context import of
 
 bp = Blueprint("ops")
 
 
 @bp.get("/health")
 async def health(request: Request) -> HTTPResponse:
-    ctx: PorticoContext = request.app.ctx
+    ctx = of(request)
     sidecar = ctx.sidecar
     if sidecar is not None and sidecar.healthy and sidecar.handshake is not None:
         metrics.SIDECAR_UP.set(1)

@@ -15,7 +15,7 @@ from inference.protocol import ChatMessage, Delta, Final
 
 from .. import metrics, translate
 from ..client.base import Generation
-from ..context import PorticoContext
+from ..context import PorticoContext, of
 from ..errors import NotFound, ServiceUnavailable
 from ..openai.parse import parse_body
 from ..openai.request import CreateResponse
@@ -45,7 +45,7 @@ async def _history(ctx: PorticoContext, tenant: str, previous_id: str | None) ->
 @bp.post("/responses")
 async def create_response(request: Request) -> HTTPResponse | None:
     started = time.monotonic()
-    ctx: PorticoContext = request.app.ctx
+    ctx = of(request)
     body = parse_body(CreateResponse, request.json)
     handshake = ctx.handshake()
     model = ctx.resolve_model(body.model)
@@ -69,9 +69,7 @@ async def create_response(request: Request) -> HTTPResponse | None:
         usage = response.get("usage")
         if usage is not None:
             metrics.INPUT_TOKENS.labels(model).inc(usage["input_tokens"])
-            metrics.CACHED_TOKENS.labels(model).inc(
-                usage["input_tokens_details"]["cached_tokens"]
-            )
+            metrics.CACHED_TOKENS.labels(model).inc(usage["input_tokens_details"]["cached_tokens"])
             metrics.OUTPUT_TOKENS.labels(model).inc(usage["output_tokens"])
         metrics.RESPONSES.labels(model, response["status"]).inc()
         if body.store is not False and ctx.store is not None and response["status"] != "failed":
@@ -105,7 +103,9 @@ async def create_response(request: Request) -> HTTPResponse | None:
         metrics.REQUEST_SECONDS.labels("/v1/responses").observe(time.monotonic() - started)
 
 
-async def _collect(generation: Generation, assembler: ResponseAssembler, first_token: object) -> None:
+async def _collect(
+    generation: Generation, assembler: ResponseAssembler, first_token: object
+) -> None:
     async for message in generation:
         if isinstance(message, Delta):
             had_token = assembler.first_token
@@ -118,7 +118,7 @@ async def _collect(generation: Generation, assembler: ResponseAssembler, first_t
 
 @bp.get("/responses/<response_id>")
 async def retrieve_response(request: Request, response_id: str) -> HTTPResponse:
-    ctx: PorticoContext = request.app.ctx
+    ctx = of(request)
     entry = await ctx.store.get(_tenant(request), response_id) if ctx.store else None
     if entry is None:
         raise NotFound(f"Response with id '{response_id}' not found.", param="response_id")
@@ -127,7 +127,7 @@ async def retrieve_response(request: Request, response_id: str) -> HTTPResponse:
 
 @bp.delete("/responses/<response_id>")
 async def delete_response(request: Request, response_id: str) -> HTTPResponse:
-    ctx: PorticoContext = request.app.ctx
+    ctx = of(request)
     deleted = await ctx.store.delete(_tenant(request), response_id) if ctx.store else False
     if not deleted:
         raise NotFound(f"Response with id '{response_id}' not found.", param="response_id")

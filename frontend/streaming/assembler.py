@@ -16,6 +16,7 @@ from ..openai.response import new_id, usage
 from . import events as ev
 from .events import Event
 
+
 def logprob_dicts(logprobs: list[TokenLogprob]) -> list[dict[str, Any]]:
     return [
         {
@@ -75,27 +76,49 @@ class ResponseAssembler:
 
     # --- items ----------------------------------------------------------------------------
 
-    def _open(self, kind: str, out: list[Event], tool_index: int = -1,
-              call_id: str | None = None, name: str | None = None) -> _OpenItem:
+    def _open(
+        self,
+        kind: str,
+        out: list[Event],
+        tool_index: int = -1,
+        call_id: str | None = None,
+        name: str | None = None,
+    ) -> _OpenItem:
         if self.open is not None:
             out.extend(self._close("completed"))
         prefix = {"message": "msg", "reasoning": "rs", "function_call": "fc"}[kind]
         item = _OpenItem(kind, len(self.output), self.make_id(prefix))
         self.open = item
         if kind == "message":
-            added: dict[str, Any] = {"id": item.id, "type": "message", "role": "assistant",
-                                     "status": "in_progress", "content": []}
+            added: dict[str, Any] = {
+                "id": item.id,
+                "type": "message",
+                "role": "assistant",
+                "status": "in_progress",
+                "content": [],
+            }
             part = {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
         elif kind == "reasoning":
-            added = {"id": item.id, "type": "reasoning", "summary": [], "content": [],
-                     "status": "in_progress"}
+            added = {
+                "id": item.id,
+                "type": "reasoning",
+                "summary": [],
+                "content": [],
+                "status": "in_progress",
+            }
             part = {"type": "reasoning_text", "text": ""}
         else:
             item.tool_index = tool_index
             item.call_id = call_id or self.make_id("call")
             item.name = name or ""
-            added = {"id": item.id, "type": "function_call", "call_id": item.call_id,
-                     "name": item.name, "arguments": "", "status": "in_progress"}
+            added = {
+                "id": item.id,
+                "type": "function_call",
+                "call_id": item.call_id,
+                "name": item.name,
+                "arguments": "",
+                "status": "in_progress",
+            }
         out.append(ev.output_item_added(self._seq(), item.index, added))
         if kind != "function_call":
             out.append(ev.content_part("added", self._seq(), item.id, item.index, 0, part))
@@ -108,22 +131,42 @@ class ResponseAssembler:
         out: list[Event] = []
         text = "".join(item.parts)
         if item.kind == "message":
-            part = {"type": "output_text", "text": text, "annotations": [],
-                    "logprobs": item.logprobs}
+            part = {
+                "type": "output_text",
+                "text": text,
+                "annotations": [],
+                "logprobs": item.logprobs,
+            }
             out.append(ev.output_text_done(self._seq(), item.id, item.index, text, item.logprobs))
             out.append(ev.content_part("done", self._seq(), item.id, item.index, 0, part))
-            done: dict[str, Any] = {"id": item.id, "type": "message", "role": "assistant",
-                                    "status": status, "content": [part]}
+            done: dict[str, Any] = {
+                "id": item.id,
+                "type": "message",
+                "role": "assistant",
+                "status": status,
+                "content": [part],
+            }
         elif item.kind == "reasoning":
             part = {"type": "reasoning_text", "text": text}
             out.append(ev.reasoning_text_done(self._seq(), item.id, item.index, text))
             out.append(ev.content_part("done", self._seq(), item.id, item.index, 0, part))
-            done = {"id": item.id, "type": "reasoning", "summary": [], "content": [part],
-                    "status": status}
+            done = {
+                "id": item.id,
+                "type": "reasoning",
+                "summary": [],
+                "content": [part],
+                "status": status,
+            }
         else:
             out.append(ev.arguments_done(self._seq(), item.id, item.index, item.name, text))
-            done = {"id": item.id, "type": "function_call", "call_id": item.call_id,
-                    "name": item.name, "arguments": text, "status": status}
+            done = {
+                "id": item.id,
+                "type": "function_call",
+                "call_id": item.call_id,
+                "name": item.name,
+                "arguments": text,
+                "status": status,
+            }
         self.output.append(done)
         out.append(ev.output_item_done(self._seq(), item.index, done))
         return out

@@ -17,54 +17,113 @@ def response_event(kind: str, seq: int, response: dict[str, Any]) -> Event:
 
 
 def output_item_added(seq: int, index: int, item: dict[str, Any]) -> Event:
-    return {"type": "response.output_item.added", "sequence_number": seq, "output_index": index,
-            "item": item}
+    return {
+        "type": "response.output_item.added",
+        "sequence_number": seq,
+        "output_index": index,
+        "item": item,
+    }
 
 
 def output_item_done(seq: int, index: int, item: dict[str, Any]) -> Event:
-    return {"type": "response.output_item.done", "sequence_number": seq, "output_index": index,
-            "item": item}
+    return {
+        "type": "response.output_item.done",
+        "sequence_number": seq,
+        "output_index": index,
+        "item": item,
+    }
 
 
-def content_part(kind: str, seq: int, item_id: str, index: int, part_index: int,
-                 part: dict[str, Any]) -> Event:
+def content_part(
+    kind: str, seq: int, item_id: str, index: int, part_index: int, part: dict[str, Any]
+) -> Event:
     """response.content_part.added / done."""
-    return {"type": f"response.content_part.{kind}", "sequence_number": seq, "item_id": item_id,
-            "output_index": index, "content_index": part_index, "part": part}
+    return {
+        "type": f"response.content_part.{kind}",
+        "sequence_number": seq,
+        "item_id": item_id,
+        "output_index": index,
+        "content_index": part_index,
+        "part": part,
+    }
 
 
-def output_text_delta(seq: int, item_id: str, index: int, delta: str,
-                      logprobs: list[dict[str, Any]]) -> Event:
-    return {"type": "response.output_text.delta", "sequence_number": seq, "item_id": item_id,
-            "output_index": index, "content_index": 0, "delta": delta, "logprobs": logprobs}
+def output_text_delta(
+    seq: int, item_id: str, index: int, delta: str, logprobs: list[dict[str, Any]]
+) -> Event:
+    return {
+        "type": "response.output_text.delta",
+        "sequence_number": seq,
+        "item_id": item_id,
+        "output_index": index,
+        "content_index": 0,
+        "delta": delta,
+        "logprobs": logprobs,
+    }
 
 
-def output_text_done(seq: int, item_id: str, index: int, text: str,
-                     logprobs: list[dict[str, Any]]) -> Event:
-    return {"type": "response.output_text.done", "sequence_number": seq, "item_id": item_id,
-            "output_index": index, "content_index": 0, "text": text, "logprobs": logprobs}
+def output_text_done(
+    seq: int, item_id: str, index: int, text: str, logprobs: list[dict[str, Any]]
+) -> Event:
+    return {
+        "type": "response.output_text.done",
+        "sequence_number": seq,
+        "item_id": item_id,
+        "output_index": index,
+        "content_index": 0,
+        "text": text,
+        "logprobs": logprobs,
+    }
 
 
 def reasoning_text_delta(seq: int, item_id: str, index: int, delta: str) -> Event:
-    return {"type": "response.reasoning_text.delta", "sequence_number": seq, "item_id": item_id,
-            "output_index": index, "content_index": 0, "delta": delta}
+    return {
+        "type": "response.reasoning_text.delta",
+        "sequence_number": seq,
+        "item_id": item_id,
+        "output_index": index,
+        "content_index": 0,
+        "delta": delta,
+    }
 
 
 def reasoning_text_done(seq: int, item_id: str, index: int, text: str) -> Event:
-    return {"type": "response.reasoning_text.done", "sequence_number": seq, "item_id": item_id,
-            "output_index": index, "content_index": 0, "text": text}
+    return {
+        "type": "response.reasoning_text.done",
+        "sequence_number": seq,
+        "item_id": item_id,
+        "output_index": index,
+        "content_index": 0,
+        "text": text,
+    }
 
 
 def arguments_delta(seq: int, item_id: str, index: int, delta: str) -> Event:
-    return {"type": "response.function_call_arguments.delta", "sequence_number": seq,
-            "item_id": item_id, "output_index": index, "delta": delta}
+    return {
+        "type": "response.function_call_arguments.delta",
+        "sequence_number": seq,
+        "item_id": item_id,
+        "output_index": index,
+        "delta": delta,
+    }
 
 
 def arguments_done(seq: int, item_id: str, index: int, name: str, arguments: str) -> Event:
-    return {"type": "response.function_call_arguments.done", "sequence_number": seq,
-            "item_id": item_id, "output_index": index, "name": name, "arguments": arguments}
+    return {
+        "type": "response.function_call_arguments.done",
+        "sequence_number": seq,
+        "item_id": item_id,
+        "output_index": index,
+        "name": name,
+        "arguments": arguments,
+    }
 
 
 def error_event(seq: int, message: str, code: str | None, param: str | None = None) -> Event:
-    return {"type": "error", "sequence_number": seq, "code": code, "message": message,
-            "param": param}
+    return {
+        "type": "error",
+        "sequence_number": seq,
+        "code": code,
+        "message": message,
+        "param": param,
+    }

@@ -29,9 +29,7 @@ _encode = msgspec.json.Encoder().encode
 
 
 def encode(events: list[Event]) -> bytes:
-    return b"".join(
-        b"event: %s\ndata: %s\n\n" % (e["type"].encode(), _encode(e)) for e in events
-    )
+    return b"".join(b"event: %s\ndata: %s\n\n" % (e["type"].encode(), _encode(e)) for e in events)
 
 
 async def relay(

@@ -92,7 +92,9 @@ class VllmEngine:
             if self.tool_parser_name
             else None
         )
-        self.reasoning_parser_name: str | None = getattr(namespace, "reasoning_parser", None) or None
+        self.reasoning_parser_name: str | None = (
+            getattr(namespace, "reasoning_parser", None) or None
+        )
         self.reasoning_parser = (
             ReasoningParserManager.get_reasoning_parser(self.reasoning_parser_name)
             if self.reasoning_parser_name
@@ -126,7 +128,9 @@ class VllmEngine:
     async def generate(self, request: GenerateRequest) -> AsyncIterator[Event]:
         if request.tools and request.tool_choice == "auto" and self.tool_parser is None:
             raise RequestError(
-                ErrorCode.UNSUPPORTED, "tools with tool_choice auto need --tool-call-parser", "tools"
+                ErrorCode.UNSUPPORTED,
+                "tools with tool_choice auto need --tool-call-parser",
+                "tools",
             )
         prompt = self._prompt(request)
         if len(prompt) >= self.max_model_len:
@@ -188,8 +192,9 @@ class VllmEngine:
                 tail, tail_calls = calls.finish()
                 text, call_deltas = text + tail, call_deltas + tail_calls
             if reasoning or text or call_deltas:
-                yield Delta(text=text, reasoning=reasoning, tool_calls=call_deltas,
-                            logprobs=logprobs)
+                yield Delta(
+                    text=text, reasoning=reasoning, tool_calls=call_deltas, logprobs=logprobs
+                )
             if output.finished:
                 reason = FINISH.get(out.finish_reason or "stop", "stop")
                 if reason == "stop" and calls.called:

@@ -176,11 +176,18 @@ def chat_request(request: GenerateRequest) -> Any:
     """The ChatCompletionRequest vLLM's parsers take (some read `tools` to coerce types)."""
     from vllm.entrypoints.openai.chat_completion.protocol import ChatCompletionRequest
 
-    return ChatCompletionRequest(
+    request_cls: Any = ChatCompletionRequest  # pydantic: validates the dicts below
+    return request_cls(
         messages=[],
         tools=[
-            {"type": "function", "function": {"name": t.name, "description": t.description,
-                                              "parameters": t.parameters}}
+            {
+                "type": "function",
+                "function": {
+                    "name": t.name,
+                    "description": t.description,
+                    "parameters": t.parameters,
+                },
+            }
             for t in request.tools
         ],
         tool_choice="auto",

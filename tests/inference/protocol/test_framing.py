@@ -1,0 +1,272 @@
+"""The wire format: [4-byte length][1-byte kind][msgpack body], decoded whole or in pieces."""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+
+import msgspec
+import pytest
+
+from inference.protocol import (
+    PROTOCOL_VERSION,
+    Cancel,
+    ChatMessage,
+    CountTokens,
+    Delta,
+    Error,
+    Final,
+    FrameDecoder,
+    FrameTooLarge,
+    GenerateRequest,
+    Handshake,
+    Health,
+    HealthReply,
+    Hello,
+    Kind,
+    ProtocolError,
+    Sampling,
+    Started,
+    Stats,
+    StatsReply,
+    Struct,
+    TokenCount,
+    TokenLogprob,
+    Tool,
+    ToolCall,
+    ToolCallDelta,
+    TopLogprob,
+    Usage,
+    encode,
+    read_message,
+)
+from inference.protocol.messages import MESSAGE_TYPES
+
+MESSAGES: list[Struct] = [
+    Hello(),
+    Hello(protocol_version=7, client="other"),
+    Handshake(
+        protocol_version=PROTOCOL_VERSION,
+        model_names=["a", "b"],
+        max_model_len=2048,
+        engine="vllm 0.32.0 (cpu)",
+        tool_call_parser="hermes",
+        reasoning_parser="qwen3",
+        structured_outputs=False,
+        capabilities=["logprobs"],
+    ),
+    GenerateRequest(
+        request_id="req-1",
+        messages=[
+            ChatMessage(role="system", content="be brief"),
+            ChatMessage(
+                role="assistant",
+                reasoning="hmm",
+                tool_calls=[ToolCall(id="c1", name="f", arguments='{"x": 1}')],
+            ),
+            ChatMessage(role="tool", content="42", tool_call_id="c1", name="f"),
+        ],
+        sampling=Sampling(max_tokens=5, temperature=0.5, top_p=0.9, top_k=3, min_p=0.1,
+                          seed=9, stop=["\n"], ignore_eos=True, top_logprobs=2),
+        tools=[Tool(name="f", parameters={"type": "object"}, description="d", strict=True)],
+        tool_choice="function",
+        tool_name="f",
+        parallel_tool_calls=False,
+        json_schema={"type": "object", "properties": {"a": {"type": "integer"}}},
+        priority=-3,
+        chat_template_kwargs={"enable_thinking": False},
+    ),
+    Started(prompt_tokens=10, max_tokens=90),
+    Delta(
+        text="hi",
+        reasoning="r",
+        tool_calls=[ToolCallDelta(index=0, id="c", name="f", arguments="{")],
+        logprobs=[TokenLogprob(token="hi", logprob=-0.5, bytes=[104, 105],
+                               top_logprobs=[TopLogprob(token="hi", logprob=-0.5, bytes=[1])])],
+    ),
+    Delta(text="héllo ✓"),
+    Final(finish_reason="length", usage=Usage(prompt_tokens=1, cached_tokens=2,
+                                              completion_tokens=3, reasoning_tokens=4)),
+    Cancel(),
+    Cancel(reason="timeout"),
+    Health(),
+    HealthReply(healthy=False, detail="dead"),
+    CountTokens(messages=[ChatMessage(role="user", content="x")], tools=[Tool(name="t")],
+                chat_template_kwargs={"k": 1}),
+    TokenCount(tokens=3, max_model_len=100),
+    Stats(),
+    StatsReply(running=2, waiting=1, total_requests=5),
+    Error(code="context_length_exceeded", message="too long", param="input"),
+]
+
+
+def frame(kind: int, body: bytes) -> bytes:
+    return struct.pack(">IB", len(body) + 1, kind) + body
+
+
+def reader_of(data: bytes, eof: bool = True) -> asyncio.StreamReader:
+    reader = asyncio.StreamReader()
+    reader.feed_data(data)
+    if eof:
+        reader.feed_eof()
+    return reader
+
+
+def test_every_message_type_is_covered() -> None:
+    assert {type(m) for m in MESSAGES} == set(MESSAGE_TYPES.values())
+
+
+@pytest.mark.parametrize("message", MESSAGES, ids=lambda m: type(m).__name__)
+def test_round_trip_through_decoder(message: Struct) -> None:
+    data = encode(message)
+    length, kind = struct.unpack_from(">IB", data)
+    assert length == len(data) - 4
+    assert Kind(kind) in MESSAGE_TYPES and MESSAGE_TYPES[Kind(kind)] is type(message)
+    assert FrameDecoder().feed(data) == [message]
+
+
+@pytest.mark.parametrize("message", MESSAGES, ids=lambda m: type(m).__name__)
+async def test_round_trip_through_read_message(message: Struct) -> None:
+    reader = reader_of(encode(message))
+    assert await read_message(reader) == message
+    assert await read_message(reader) is None
+
+
+def test_byte_by_byte() -> None:
+    data = b"".join(encode(m) for m in MESSAGES)
+    decoder = FrameDecoder()
+    out: list[Struct] = []
+    for i in range(len(data)):
+        out += decoder.feed(data[i : i + 1])
+    assert out == MESSAGES
+
+
+def test_frames_split_across_feeds_and_several_in_one() -> None:
+    data = b"".join(encode(m) for m in MESSAGES)
+    decoder = FrameDecoder()
+    assert decoder.feed(b"") == []
+    out: list[Struct] = []
+    for cut in range(0, len(data), 37):  # slices that straddle headers and bodies
+        out += decoder.feed(data[cut : cut + 37])
+    assert out == MESSAGES
+    assert decoder.feed(data) == MESSAGES  # every frame in one feed
+    head = encode(MESSAGES[3])
+    assert decoder.feed(data + head[:3]) == MESSAGES
+    assert decoder.feed(head[3:]) == [MESSAGES[3]]
+
+
+async def test_read_message_across_partial_writes() -> None:
+    data = b"".join(encode(m) for m in MESSAGES)
+    reader = asyncio.StreamReader()
+    out: list[Struct | None] = []
+
+    async def consume() -> None:
+        for _ in MESSAGES:
+            out.append(await read_message(reader))
+
+    consumer = asyncio.create_task(consume())
+    for i in range(0, len(data), 3):
+        reader.feed_data(data[i : i + 3])
+        await asyncio.sleep(0)
+    reader.feed_eof()
+    await asyncio.wait_for(consumer, 2)
+    assert out == MESSAGES
+    assert await read_message(reader) is None
+
+
+def test_oversized_frame_refused_from_the_header() -> None:
+    decoder = FrameDecoder(max_frame=64)
+    assert decoder.feed(struct.pack(">I", 65)) == []  # the length alone: wait for the kind
+    with pytest.raises(FrameTooLarge):
+        decoder.feed(bytes([Kind.DELTA]))  # refused with no body sent at all
+    with pytest.raises(FrameTooLarge):
+        FrameDecoder(max_frame=64).feed(struct.pack(">IB", 0xFFFFFFFF, Kind.DELTA))
+    ok = encode(Delta(text="x" * 20))
+    assert FrameDecoder(max_frame=len(ok) - 4).feed(ok) == [Delta(text="x" * 20)]
+    with pytest.raises(FrameTooLarge):
+        FrameDecoder(max_frame=len(ok) - 5).feed(ok)
+
+
+async def test_read_message_refuses_oversized_before_the_body() -> None:
+    reader = reader_of(struct.pack(">IB", 1 << 30, Kind.DELTA), eof=False)  # body never comes
+    with pytest.raises(FrameTooLarge):
+        await asyncio.wait_for(read_message(reader, max_frame=1024), 1)
+    ok = encode(Delta(text="y" * 50))
+    assert await read_message(reader_of(ok), max_frame=len(ok) - 4) == Delta(text="y" * 50)
+    with pytest.raises(FrameTooLarge):
+        await read_message(reader_of(ok), max_frame=len(ok) - 5)
+
+
+async def test_zero_length_frame() -> None:
+    zero = struct.pack(">IB", 0, Kind.HEALTH)
+    with pytest.raises(ProtocolError):
+        FrameDecoder().feed(zero)
+    with pytest.raises(ProtocolError):
+        await read_message(reader_of(zero))
+    # a kind byte with an empty body is not a valid message either
+    with pytest.raises(ProtocolError):
+        FrameDecoder().feed(frame(Kind.HEALTH, b""))
+    with pytest.raises(ProtocolError):
+        await read_message(reader_of(frame(Kind.HEALTH, b"")))
+
+
+GARBAGE = {
+    "unknown-kind": frame(0x99, msgspec.msgpack.encode({})),
+    "kind-zero": frame(0x00, msgspec.msgpack.encode({})),
+    "undecodable-body": frame(Kind.HELLO, b"\xc1\xc1"),
+    "truncated-msgpack": frame(Kind.HELLO, b"\x82\xa1a"),
+    "trailing-bytes": frame(Kind.HEALTH, b"\x80\x80"),
+    "list-not-map": frame(Kind.HELLO, msgspec.msgpack.encode([1, "x"])),
+    "int-not-map": frame(Kind.STATS, msgspec.msgpack.encode(5)),
+    "wrong-field-type": frame(Kind.HELLO, msgspec.msgpack.encode({"protocol_version": "one"})),
+    "missing-field": frame(Kind.GENERATE, msgspec.msgpack.encode({"request_id": "r"})),
+    "nested-wrong": frame(
+        Kind.GENERATE,
+        msgspec.msgpack.encode({"request_id": "r", "messages": [{"content": "no role"}]}),
+    ),
+}
+
+
+@pytest.mark.parametrize("data", GARBAGE.values(), ids=GARBAGE.keys())
+async def test_garbage_is_a_protocol_error(data: bytes) -> None:
+    with pytest.raises(ProtocolError) as info:
+        FrameDecoder().feed(data)
+    assert not isinstance(info.value, FrameTooLarge)
+    with pytest.raises(ProtocolError):
+        await read_message(reader_of(data))
+
+
+async def test_eof_between_frames_is_clean() -> None:
+    assert await read_message(reader_of(b"")) is None
+    reader = reader_of(encode(Health()) + encode(Stats()))
+    assert await read_message(reader) == Health()
+    assert await read_message(reader) == Stats()
+    assert await read_message(reader) is None
+
+
+@pytest.mark.parametrize("cut", [1, 3, 4, 5, 8])
+async def test_eof_inside_a_frame_is_a_protocol_error(cut: int) -> None:
+    data = encode(Delta(text="some text"))
+    assert cut < len(data)
+    reader = reader_of(encode(Health()) + data[:cut])
+    assert await read_message(reader) == Health()
+    with pytest.raises(ProtocolError):
+        await read_message(reader)
+
+
+def test_unknown_fields_are_ignored() -> None:
+    body = msgspec.msgpack.encode(
+        {"protocol_version": 1, "client": "new", "future": {"nested": [1, 2]}, "x": None}
+    )
+    assert FrameDecoder().feed(frame(Kind.HELLO, body)) == [Hello(client="new")]
+    body = msgspec.msgpack.encode(
+        {"finish_reason": "stop", "usage": {"prompt_tokens": 3, "audio_tokens": 9}, "extra": 1}
+    )
+    assert FrameDecoder().feed(frame(Kind.FINAL, body)) == [
+        Final(finish_reason="stop", usage=Usage(prompt_tokens=3))
+    ]
+
+
+async def test_unknown_fields_are_ignored_by_read_message() -> None:
+    body = msgspec.msgpack.encode({"running": 1, "gpu_cache_usage": 0.5})
+    assert await read_message(reader_of(frame(Kind.STATS_REPLY, body))) == StatsReply(running=1)

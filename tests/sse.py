@@ -1,0 +1,44 @@
+"""Raw-HTTP SSE reading for tests: what a client without the SDK sees on the wire."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+
+@dataclass
+class Stream:
+    status: int
+    headers: httpx.Headers
+    events: list[dict[str, Any]] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)  # the `event:` line of each event
+    done: bool = False  # `data: [DONE]` seen
+    comments: int = 0
+    body: bytes = b""
+
+
+def post_stream(url: str, body: dict[str, Any], **kwargs: Any) -> Stream:
+    with httpx.stream("POST", url, json=body, timeout=120, **kwargs) as response:
+        result = Stream(response.status_code, response.headers)
+        if response.status_code != 200:
+            result.body = response.read()
+            return result
+        name = None
+        for line in response.iter_lines():
+            if line.startswith(":"):
+                result.comments += 1
+            elif line.startswith("event: "):
+                name = line[len("event: "):]
+            elif line.startswith("data: "):
+                data = line[len("data: "):]
+                if data == "[DONE]":
+                    result.done = True
+                    continue
+                event = json.loads(data)
+                result.events.append(event)
+                result.names.append(name or "")
+                name = None
+    return result
