@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from inference.protocol import Handshake, Hello, encode
+from inference.protocol import PROTOCOL_VERSION, Handshake, Hello, encode
 from inference.protocol.framing import FrameDecoder
 
 EMBEDDED_NAME = "SmolLM2-135M-Instruct"
@@ -80,7 +80,7 @@ def handshake(sock: str) -> Handshake | None:
         with socket.socket(socket.AF_UNIX) as s:
             s.settimeout(5)
             s.connect(sock)
-            s.sendall(encode(Hello()))
+            s.sendall(encode(Hello(protocol_version=PROTOCOL_VERSION)))
             decoder = FrameDecoder()
             while True:
                 data = s.recv(65536)

@@ -172,6 +172,9 @@ class SidecarServer:
                 return await self.engine.count_tokens(message)
         except RequestError as exc:
             return Error(exc.code, exc.message, exc.param)
+        except Exception as exc:
+            log.exception("a %s request failed", type(message).__name__)
+            return Error(ErrorCode.INTERNAL, f"{type(exc).__name__}: {exc}")
         return Error(ErrorCode.BAD_FRAME, f"unexpected {type(message).__name__} frame")
 
     @staticmethod

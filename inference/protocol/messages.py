@@ -20,7 +20,7 @@ class Kind(enum.IntEnum):
     HELLO = 0x01  # client → sidecar: first frame on every connection
     HANDSHAKE = 0x02  # sidecar → client: the answer to HELLO
     GENERATE = 0x10  # client → sidecar: start one generation on this connection
-    STARTED = 0x14  # sidecar → client: the request was accepted and is queued in the engine
+    STARTED = 0x14  # sidecar → client: the engine accepted the request (validation passed)
     DELTA = 0x11  # sidecar → client: new output since the last delta
     FINAL = 0x12  # sidecar → client: the generation ended (finish reason, usage)
     CANCEL = 0x13  # client → sidecar: abort the generation on this connection
@@ -41,7 +41,7 @@ class Struct(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=False):
 
 
 class Hello(Struct):
-    protocol_version: int = PROTOCOL_VERSION
+    protocol_version: int  # required: a default would be omitted on the wire and assumed
     client: str = "portico-frontend"
 
 

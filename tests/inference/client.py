@@ -6,7 +6,15 @@ import asyncio
 import contextlib
 from pathlib import Path
 
-from inference.protocol import Error, Final, Hello, Struct, encode, read_message
+from inference.protocol import (
+    PROTOCOL_VERSION,
+    Error,
+    Final,
+    Hello,
+    Struct,
+    encode,
+    read_message,
+)
 
 
 class Client:
@@ -32,7 +40,7 @@ class Client:
         return await asyncio.wait_for(read_message(self.reader), timeout)
 
     async def hello(self) -> Struct | None:
-        await self.send(Hello())
+        await self.send(Hello(protocol_version=PROTOCOL_VERSION))
         return await self.recv()
 
     async def until_final(self, timeout: float = 10.0) -> list[Struct]:

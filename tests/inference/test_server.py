@@ -25,6 +25,7 @@ from inference.protocol import (
     Health,
     HealthReply,
     Hello,
+    Kind,
     Sampling,
     Started,
     Stats,
@@ -76,7 +77,7 @@ async def wait_for(predicate: Callable[[], bool], timeout: float = 2.0) -> bool:
 
 async def test_hello_gets_handshake(socket_path: Path) -> None:
     async with serving(socket_path, model="m1", max_model_len=321), client(socket_path, False) as c:
-        await c.send(Hello())
+        await c.send(Hello(protocol_version=PROTOCOL_VERSION))
         reply = await c.recv()
         assert reply == Handshake(protocol_version=PROTOCOL_VERSION, model_names=["m1"],
                                   max_model_len=321, engine="fake", tool_call_parser="fake")
@@ -96,6 +97,14 @@ async def test_version_mismatch_closes(socket_path: Path) -> None:
         await c.send(Hello(protocol_version=PROTOCOL_VERSION + 1))
         reply = await c.recv()
         assert isinstance(reply, Error) and reply.code == "version_mismatch"
+        assert await c.recv() is None
+
+
+async def test_hello_without_a_version_is_refused(socket_path: Path) -> None:
+    async with serving(socket_path), client(socket_path, False) as c:
+        await c.send_raw(struct.pack(">IB", 2, Kind.HELLO) + b"\x80")  # HELLO {}
+        reply = await c.recv()
+        assert isinstance(reply, Error) and reply.code in ("bad_frame", "version_mismatch")
         assert await c.recv() is None
 
 

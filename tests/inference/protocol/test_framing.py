@@ -43,7 +43,7 @@ from inference.protocol import (
 from inference.protocol.messages import MESSAGE_TYPES
 
 MESSAGES: list[Struct] = [
-    Hello(),
+    Hello(protocol_version=PROTOCOL_VERSION),
     Hello(protocol_version=7, client="other"),
     Handshake(
         protocol_version=PROTOCOL_VERSION,
@@ -219,6 +219,7 @@ GARBAGE = {
     "list-not-map": frame(Kind.HELLO, msgspec.msgpack.encode([1, "x"])),
     "int-not-map": frame(Kind.STATS, msgspec.msgpack.encode(5)),
     "wrong-field-type": frame(Kind.HELLO, msgspec.msgpack.encode({"protocol_version": "one"})),
+    "hello-without-version": frame(Kind.HELLO, msgspec.msgpack.encode({"client": "old"})),
     "missing-field": frame(Kind.GENERATE, msgspec.msgpack.encode({"request_id": "r"})),
     "nested-wrong": frame(
         Kind.GENERATE,
@@ -258,7 +259,7 @@ def test_unknown_fields_are_ignored() -> None:
     body = msgspec.msgpack.encode(
         {"protocol_version": 1, "client": "new", "future": {"nested": [1, 2]}, "x": None}
     )
-    assert FrameDecoder().feed(frame(Kind.HELLO, body)) == [Hello(client="new")]
+    assert FrameDecoder().feed(frame(Kind.HELLO, body)) == [Hello(protocol_version=1, client="new")]
     body = msgspec.msgpack.encode(
         {"finish_reason": "stop", "usage": {"prompt_tokens": 3, "audio_tokens": 9}, "extra": 1}
     )
