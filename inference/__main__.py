@@ -13,8 +13,11 @@ import asyncio
 import logging
 import os
 import sys
+from collections.abc import Coroutine
+from typing import Any
 
 from .backend import Engine
+from .fake import REPLY
 from .server import SidecarServer
 
 log = logging.getLogger("portico.sidecar")
@@ -32,7 +35,7 @@ def base_parser() -> argparse.ArgumentParser:
     parser.add_argument("--fake", action="store_true", help="serve the instant fake engine")
     parser.add_argument("--fake-token-delay", type=float, default=0.0)
     parser.add_argument("--fake-tokens-per-delta", type=int, default=1)
-    parser.add_argument("--fake-reply-tokens", type=int, default=12)
+    parser.add_argument("--fake-reply-tokens", type=int, default=len(REPLY))
     parser.add_argument("--fake-reasoning", action="store_true")
     return parser
 
@@ -57,6 +60,9 @@ def build_engine(argv: list[str]) -> tuple[argparse.Namespace, Engine]:
     from .engine.runner import VllmEngine
 
     ns = build_parser(base).parse_args(argv)
+    model = str(ns.model)
+    if model.startswith(("/", "./", "../", "~")) and not os.path.isdir(os.path.expanduser(model)):
+        raise SystemExit(f"the sidecar could not start: model path {model} does not exist")
     return ns, VllmEngine(ns)
 
 
@@ -66,13 +72,23 @@ async def serve(argv: list[str]) -> None:
     await server.serve_forever()
 
 
+def run(main: Coroutine[Any, Any, None]) -> None:
+    """asyncio.run, on uvloop when it is installed (vLLM brings it): fewer µs per frame."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
+
+
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(
         level=os.environ.get("PORTICO_LOG_LEVEL", "INFO"),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        asyncio.run(serve(sys.argv[1:] if argv is None else argv))
+        run(serve(sys.argv[1:] if argv is None else argv))
     except KeyboardInterrupt:
         pass
     except SystemExit:

@@ -52,23 +52,32 @@ REPLY = [
 ]
 
 
-def example_for(schema: dict[str, Any]) -> Any:
-    """A small value that satisfies a JSON schema (objects, arrays, scalars, enums)."""
+def example_for(schema: dict[str, Any], root: dict[str, Any] | None = None) -> Any:
+    """A small value that satisfies a JSON schema (objects, arrays, scalars, enums, $refs)."""
+    root = schema if root is None else root
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/"):
+        target: Any = root
+        for part in ref[2:].split("/"):
+            target = target[part]
+        return example_for(target, root)
     if "enum" in schema:
         return schema["enum"][0]
     if "const" in schema:
         return schema["const"]
     for key in ("anyOf", "oneOf"):
         if schema.get(key):
-            return example_for(schema[key][0])
+            return example_for(schema[key][0], root)
     kind = schema.get("type", "object")
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), "null")
     if kind == "object":
         props = schema.get("properties", {})
-        return {name: example_for(props.get(name, {})) for name in schema.get("required", props)}
+        return {
+            name: example_for(props.get(name, {}), root) for name in schema.get("required", props)
+        }
     if kind == "array":
-        return [example_for(schema.get("items", {}))] * schema.get("minItems", 0)
+        return [example_for(schema.get("items", {}), root)] * schema.get("minItems", 0)
     return {"string": "fake", "integer": 1, "number": 1.5, "boolean": True}.get(kind)
 
 
@@ -139,13 +148,13 @@ class FakeEngine:
         if call is not None:
             name, args = call
             yield Delta(tool_calls=[ToolCallDelta(index=0, id="call_fake0", name=name)])
-            for piece in _chunks(args, 4):
-                if used >= limit:
-                    break
-                used += 1
+            pieces = _chunks(args, 4)
+            sent = pieces[: limit - used]
+            for piece in sent:
                 await self._pause()
                 yield Delta(tool_calls=[ToolCallDelta(index=0, arguments=piece)])
-            reason = "tool_calls" if used < limit else "length"
+            used += len(sent)
+            reason = "tool_calls" if len(sent) == len(pieces) else "length"
         else:
             words = self._text(request)
             emitted = words[: limit - used]

@@ -35,6 +35,7 @@ from .protocol import (
 )
 
 log = logging.getLogger("portico.sidecar")
+BACKLOG = 4096  # a Unix socket refuses (EAGAIN) past its backlog: room for connect bursts
 
 
 class SidecarServer:
@@ -52,14 +53,19 @@ class SidecarServer:
         self.drain_timeout = drain_timeout
         self._server: asyncio.Server | None = None
         self._generations: set[asyncio.Task[None]] = set()
+        self._connections: set[asyncio.Task[None]] = set()
         self._stopped = asyncio.Event()
+        self._draining = False
 
     async def start(self) -> None:
         self.socket_path.parent.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(FileNotFoundError):
             self.socket_path.unlink()  # a stale socket from an earlier run
         self._server = await asyncio.start_unix_server(
-            self._connection, path=str(self.socket_path), limit=self.max_frame + 8
+            self._connection,
+            path=str(self.socket_path),
+            limit=self.max_frame + 8,
+            backlog=BACKLOG,
         )
         os.chmod(self.socket_path, 0o660)
         log.info("sidecar listening on %s", self.socket_path)
@@ -74,6 +80,9 @@ class SidecarServer:
         await self.stop()
 
     async def stop(self) -> None:
+        """Stop accepting, let running generations finish (up to the drain timeout), refuse
+        new ones meanwhile, then close every connection and shut the engine down."""
+        self._draining = True
         if self._server is not None:
             self._server.close()
             self._server = None
@@ -83,6 +92,9 @@ class SidecarServer:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        for task in list(self._connections):
+            task.cancel()
+        await asyncio.gather(*self._connections, return_exceptions=True)
         with contextlib.suppress(FileNotFoundError):
             self.socket_path.unlink()
         await self.engine.shutdown()
@@ -90,6 +102,9 @@ class SidecarServer:
     # --- one connection ---------------------------------------------------------------
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._connections.add(task)
         generation: asyncio.Task[None] | None = None
         try:
             if not await self._handshake(reader, writer):
@@ -99,12 +114,14 @@ class SidecarServer:
                 if message is None:
                     break  # the client went away: abort what it was waiting for
                 if isinstance(message, GenerateRequest):
-                    if generation is not None and not generation.done():
+                    if self._draining:
+                        self._send(writer, Error(ErrorCode.OVERLOADED, "the sidecar is stopping"))
+                    elif generation is not None and not generation.done():
                         self._send(writer, Error(ErrorCode.INVALID_REQUEST, "busy connection"))
-                        continue
-                    generation = asyncio.create_task(self._generate(message, writer))
-                    self._generations.add(generation)
-                    generation.add_done_callback(self._generations.discard)
+                    else:
+                        generation = asyncio.create_task(self._generate(message, writer))
+                        self._generations.add(generation)
+                        generation.add_done_callback(self._generations.discard)
                 elif isinstance(message, Cancel):
                     if generation is not None and not generation.done():
                         generation.cancel()
@@ -117,9 +134,10 @@ class SidecarServer:
         except ProtocolError as exc:
             log.warning("closing a connection that broke the protocol: %s", exc)
             self._send(writer, Error(exc.code, str(exc)))
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            pass  # cancelled: stop() is closing every connection
         finally:
+            self._connections.discard(task)
             if generation is not None and not generation.done():
                 generation.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

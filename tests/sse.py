@@ -31,9 +31,9 @@ def post_stream(url: str, body: dict[str, Any], **kwargs: Any) -> Stream:
             if line.startswith(":"):
                 result.comments += 1
             elif line.startswith("event: "):
-                name = line[len("event: "):]
+                name = line[len("event: ") :]
             elif line.startswith("data: "):
-                data = line[len("data: "):]
+                data = line[len("data: ") :]
                 if data == "[DONE]":
                     result.done = True
                     continue

@@ -45,19 +45,30 @@ class Stack:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = self.dir / "stack.log"
-        cmd = [sys.executable, "-m", "frontend.launcher", "--port", str(self.port),
-               "--socket", self.socket, "--workers", str(workers)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "frontend.launcher",
+            "--port",
+            str(self.port),
+            "--socket",
+            self.socket,
+            "--workers",
+            str(workers),
+        ]
         if compat:
             cmd.append("--compatibility-mode")
         self.cmd = [*cmd, *sidecar_args]
-        self.env = dict(os.environ, PORTICO_HEALTH_INTERVAL="0.5", HF_HUB_OFFLINE="1",
-                        **(env or {}))
+        self.env = dict(
+            os.environ, PORTICO_HEALTH_INTERVAL="0.5", HF_HUB_OFFLINE="1", **(env or {})
+        )
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 60.0) -> Stack:
         log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(self.cmd, cwd=ROOT, env=self.env, stdout=log,
-                                     stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            self.cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -90,8 +101,7 @@ class Stack:
         return self.base_url + path
 
     def openai(self, **kwargs: Any) -> openai.OpenAI:
-        return openai.OpenAI(base_url=self.url("/v1"), api_key="sk-test", max_retries=0,
-                             **kwargs)
+        return openai.OpenAI(base_url=self.url("/v1"), api_key="sk-test", max_retries=0, **kwargs)
 
     def async_openai(self) -> openai.AsyncOpenAI:
         return openai.AsyncOpenAI(base_url=self.url("/v1"), api_key="sk-test", max_retries=0)

@@ -26,11 +26,17 @@ class Generation(Protocol):
 
     started: Started
 
+    def batches(self) -> AsyncIterator[list[Delta | Final]]:
+        """Messages as they arrive, grouped by socket read; the last batch ends with Final."""
+        ...
+
     def __aiter__(self) -> AsyncIterator[Delta | Final]: ...
 
     async def cancel(self) -> None: ...
 
-    async def close(self) -> None: ...
+    async def close(self) -> None:
+        """Release the connection (pooled after FINAL; closed, so aborted, otherwise)."""
+        ...
 
 
 class SidecarClient(Protocol):

@@ -1,8 +1,10 @@
-"""The Unix-socket sidecar client: one connection per generation, one for control messages.
+"""The Unix-socket sidecar client: pooled generation connections and one control connection.
 
-Owns connecting, the handshake, the health watch, and turning ERROR frames and broken
-connections into exceptions. Closing a generation's connection is how a cancel reaches
-the engine (the sidecar aborts on EOF).
+Owns connecting (retrying a momentarily full listen backlog), the handshake, the health
+watch, and turning ERROR frames and broken connections into exceptions. A generation holds a
+connection of its own; when it ends with FINAL the connection goes back to an idle pool, and
+when it ends any other way (the HTTP client left) the connection is closed, which is how the
+sidecar learns to abort the engine request.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from inference.protocol import (
     Error,
     ErrorCode,
     Final,
+    FrameDecoder,
     GenerateRequest,
     Handshake,
     Health,
@@ -33,68 +36,114 @@ from inference.protocol import (
     Struct,
     TokenCount,
     encode,
-    read_message,
 )
 
 from ..errors import ServiceUnavailable
 
 log = logging.getLogger("portico.client")
 UNREACHABLE = "The inference sidecar is not reachable; retry shortly."
+READ_SIZE = 1 << 16
+CONNECT_RETRIES = 20  # a full listen backlog answers EAGAIN at once: wait a little, retry
+
+
+def _error(message: Error) -> RequestError:
+    known = message.code in ErrorCode.__members__.values()
+    return RequestError(
+        ErrorCode(message.code) if known else ErrorCode.INTERNAL, message.message, message.param
+    )
 
 
 class Connection:
-    """One handshaken socket connection."""
+    """One handshaken socket connection, read in chunks of whole frames."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
         self.writer = writer
+        self.decoder = FrameDecoder()
+        self.pending: list[Struct] = []
+
+    async def receive_batch(self) -> list[Struct]:
+        """Every whole message the next socket read completes (at least one)."""
+        if self.pending:
+            batch, self.pending = self.pending, []
+            return batch
+        while True:
+            try:
+                data = await self.reader.read(READ_SIZE)
+                if not data:
+                    raise ServiceUnavailable(f"{UNREACHABLE} (connection closed)")
+                batch = self.decoder.feed(data)
+            except (ProtocolError, ConnectionError) as exc:
+                raise ServiceUnavailable(f"{UNREACHABLE} ({exc})") from None
+            if batch:
+                return batch
 
     async def receive(self) -> Struct:
-        try:
-            message = await read_message(self.reader)
-        except (ProtocolError, ConnectionError) as exc:
-            raise ServiceUnavailable(f"{UNREACHABLE} ({exc})") from None
-        if message is None:
-            raise ServiceUnavailable(f"{UNREACHABLE} (connection closed)")
+        batch = await self.receive_batch()
+        message, self.pending = batch[0], batch[1:]
         if isinstance(message, Error):
-            known = message.code in ErrorCode.__members__.values()
-            code = ErrorCode(message.code) if known else ErrorCode.INTERNAL
-            raise RequestError(code, message.message, message.param)
+            raise _error(message)
         return message
+
+    def usable(self) -> bool:
+        return not self.writer.is_closing() and not self.reader.at_eof() and not self.pending
 
     def close(self) -> None:
         self.writer.close()
 
 
 class UdsGeneration:
-    def __init__(self, connection: Connection, started: Started) -> None:
+    def __init__(self, client: UdsSidecarClient, connection: Connection, started: Started) -> None:
+        self.client = client
         self.connection = connection
         self.started = started
+        self.finished = False
+
+    async def batches(self) -> AsyncIterator[list[Delta | Final]]:
+        """Deltas as they arrive, several per batch when the sidecar is ahead; FINAL last."""
+        while not self.finished:
+            batch: list[Delta | Final] = []
+            for message in await self.connection.receive_batch():
+                if isinstance(message, Error):
+                    raise _error(message)
+                if isinstance(message, (Delta, Final)):
+                    batch.append(message)
+                    self.finished = isinstance(message, Final)
+                    if self.finished:
+                        break
+            if batch:
+                yield batch
 
     async def __aiter__(self) -> AsyncIterator[Delta | Final]:
-        while True:
-            message = await self.connection.receive()
-            if isinstance(message, Delta):
+        async for batch in self.batches():
+            for message in batch:
                 yield message
-            elif isinstance(message, Final):
-                yield message
-                return
 
     async def cancel(self) -> None:
         if not self.connection.writer.is_closing():
             self.connection.writer.write(encode(Cancel()))
 
     async def close(self) -> None:
-        self.connection.close()
+        if self.finished:
+            self.client.release(self.connection)
+        else:
+            self.connection.close()  # the sidecar aborts the engine request on EOF
 
 
 class UdsSidecarClient:
     def __init__(
-        self, path: str, *, connect_timeout: float = 5.0, health_interval: float = 5.0
+        self,
+        path: str,
+        *,
+        connect_timeout: float = 5.0,
+        health_interval: float = 5.0,
+        max_idle: int = 256,
     ) -> None:
         self.path = path
         self.connect_timeout = connect_timeout
         self.health_interval = health_interval
+        self.max_idle = max_idle
+        self._idle: list[Connection] = []
         self._handshake: Handshake | None = None
         self._healthy = False
         self._control: Connection | None = None
@@ -110,16 +159,24 @@ class UdsSidecarClient:
     def healthy(self) -> bool:
         return self._healthy and self._handshake is not None
 
+    async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        for attempt in range(CONNECT_RETRIES):
+            try:
+                return await asyncio.wait_for(
+                    asyncio.open_unix_connection(self.path, limit=2**24), self.connect_timeout
+                )
+            except BlockingIOError:  # the listen backlog is full for a moment
+                await asyncio.sleep(0.005 * (attempt + 1))
+            except (OSError, TimeoutError) as exc:
+                raise ServiceUnavailable(f"{UNREACHABLE} ({type(exc).__name__})") from None
+        raise ServiceUnavailable(f"{UNREACHABLE} (its listen backlog stayed full)")
+
     async def _connect(self, *first: Struct) -> tuple[Connection, Handshake]:
         """Open a connection and send HELLO plus `first` in one write (no round trip)."""
-        try:
-            reader, writer = await asyncio.wait_for(
-                asyncio.open_unix_connection(self.path, limit=2**24), self.connect_timeout
-            )
-        except (OSError, TimeoutError) as exc:
-            self._healthy = False
-            raise ServiceUnavailable(f"{UNREACHABLE} ({type(exc).__name__})") from None
-        writer.write(b"".join(encode(m) for m in (Hello(protocol_version=PROTOCOL_VERSION), *first)))
+        reader, writer = await self._open()
+        writer.write(
+            b"".join(encode(m) for m in (Hello(protocol_version=PROTOCOL_VERSION), *first))
+        )
         connection = Connection(reader, writer)
         try:
             handshake = await connection.receive()
@@ -132,17 +189,39 @@ class UdsSidecarClient:
         self._handshake = handshake
         return connection, handshake
 
+    def release(self, connection: Connection) -> None:
+        if connection.usable() and len(self._idle) < self.max_idle:
+            self._idle.append(connection)
+        else:
+            connection.close()
+
     async def generate(self, request: GenerateRequest) -> UdsGeneration:
+        while self._idle:  # reuse a pooled connection; a stale one is retried fresh
+            connection = self._idle.pop()
+            if not connection.usable():
+                connection.close()
+                continue
+            connection.writer.write(encode(request))
+            try:
+                return await self._started(connection)
+            except ServiceUnavailable:
+                continue
         connection, _ = await self._connect(request)
+        return await self._started(connection)
+
+    async def _started(self, connection: Connection) -> UdsGeneration:
         try:
             started = await connection.receive()
+        except RequestError:
+            self.release(connection)  # the request was refused; the connection is fine
+            raise
         except BaseException:
             connection.close()
             raise
         if not isinstance(started, Started):
             connection.close()
             raise ServiceUnavailable(f"{UNREACHABLE} (expected STARTED)")
-        return UdsGeneration(connection, started)
+        return UdsGeneration(self, connection, started)
 
     async def _ask(self, message: Struct) -> Struct:
         async with self._control_lock:
@@ -177,7 +256,14 @@ class UdsSidecarClient:
             self._healthy = False
         if self._healthy:
             self._first_handshake.set()
+        else:
+            self._drop_idle()  # a restarted sidecar: pooled connections are dead
         return self._healthy
+
+    def _drop_idle(self) -> None:
+        for connection in self._idle:
+            connection.close()
+        self._idle.clear()
 
     async def start(self) -> None:
         """Begin watching the sidecar's health in the background."""
@@ -205,3 +291,4 @@ class UdsSidecarClient:
         if self._control is not None:
             self._control.close()
             self._control = None
+        self._drop_idle()

@@ -7,6 +7,7 @@ streaming), store the result. Every failure is raised and mapped in errors.py.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
@@ -104,16 +105,17 @@ async def create_response(request: Request) -> HTTPResponse | None:
 
 
 async def _collect(
-    generation: Generation, assembler: ResponseAssembler, first_token: object
+    generation: Generation, assembler: ResponseAssembler, first_token: Callable[[], None]
 ) -> None:
-    async for message in generation:
-        if isinstance(message, Delta):
-            had_token = assembler.first_token
-            assembler.feed(message)
-            if not had_token and assembler.first_token and callable(first_token):
-                first_token()
-        elif isinstance(message, Final):
-            assembler.finish(message)
+    async for batch in generation.batches():
+        for message in batch:
+            if isinstance(message, Delta):
+                had_token = assembler.first_token
+                assembler.feed(message)
+                if not had_token and assembler.first_token:
+                    first_token()
+            elif isinstance(message, Final):
+                assembler.finish(message)
 
 
 @bp.get("/responses/<response_id>")

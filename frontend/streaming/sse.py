@@ -62,15 +62,17 @@ async def relay(
     try:
         await send(encode(assembler.start()))
         try:
-            async for message in generation:
-                if isinstance(message, Delta):
-                    had_token = assembler.first_token
-                    events = assembler.feed(message)
-                    if not had_token and assembler.first_token:
-                        on_first_token()
-                    await send(encode(events))
-                else:
-                    await send(encode(assembler.finish(message)))
+            async for batch in generation.batches():
+                events: list[Event] = []
+                for message in batch:
+                    if isinstance(message, Delta):
+                        had_token = assembler.first_token
+                        events += assembler.feed(message)
+                        if not had_token and assembler.first_token:
+                            on_first_token()
+                    else:
+                        events += assembler.finish(message)
+                await send(encode(events))
         except (APIError, RequestError) as exc:
             error = as_api_error(exc)
             await send(encode(assembler.fail(error.message)))

@@ -16,13 +16,18 @@ MODEL = "fake-model"
 
 def post(stack: Stack, body: Any, **kwargs: Any) -> httpx.Response:
     if isinstance(body, (bytes, str)):
-        return httpx.post(stack.url("/v1/responses"), content=body,
-                          headers={"content-type": "application/json"}, **kwargs)
+        return httpx.post(
+            stack.url("/v1/responses"),
+            content=body,
+            headers={"content-type": "application/json"},
+            **kwargs,
+        )
     return httpx.post(stack.url("/v1/responses"), json=body, **kwargs)
 
 
-def assert_error(reply: httpx.Response, status: int, param: str | None = None,
-                 code: str | None = None) -> dict[str, Any]:
+def assert_error(
+    reply: httpx.Response, status: int, param: str | None = None, code: str | None = None
+) -> dict[str, Any]:
     assert reply.status_code == status, reply.text
     body = reply.json()
     spec.validate_error(body)
@@ -48,10 +53,11 @@ def assert_error(reply: httpx.Response, status: int, param: str | None = None,
         ({"model": MODEL, "input": 5}, "input"),
         ({"model": MODEL, "input": [{"role": "robot", "content": "x"}]}, "input[0].role"),
         ({"model": MODEL, "input": [{"type": "function_call", "name": "f"}]}, "input[0].call_id"),
-        ({"model": MODEL, "input": "x", "tools": [{"type": "function", "name": "a b"}]},
-         "tools[0].name"),
-        ({"model": MODEL, "input": "x", "metadata": {str(i): "v" for i in range(17)}},
-         "metadata"),
+        (
+            {"model": MODEL, "input": "x", "tools": [{"type": "function", "name": "a b"}]},
+            "tools[0].name",
+        ),
+        ({"model": MODEL, "input": "x", "metadata": {str(i): "v" for i in range(17)}}, "metadata"),
         ({"model": MODEL, "input": "x", "metadata": {"k": "v" * 513}}, "metadata"),
     ],
 )
@@ -70,12 +76,27 @@ def test_malformed_requests_are_400(fake_stack: Stack, body: Any, param: str | N
         ({"conversation": "conv_1"}, "conversation"),
         ({"max_tool_calls": 2}, "max_tool_calls"),
         ({"service_tier": "flex"}, "service_tier"),
-        ({"tool_choice": {"type": "function", "name": "missing"},
-          "tools": [{"type": "function", "name": "f"}]}, "tool_choice"),
+        (
+            {
+                "tool_choice": {"type": "function", "name": "missing"},
+                "tools": [{"type": "function", "name": "f"}],
+            },
+            "tool_choice",
+        ),
         ({"tool_choice": "required"}, "tool_choice"),
-        ({"input": [{"role": "user", "content": [
-            {"type": "input_image", "image_url": "http://x/y.png", "detail": "auto"}]}]},
-         "input[0].content[0]"),
+        (
+            {
+                "input": [
+                    {
+                        "role": "user",
+                        "content": [
+                            {"type": "input_image", "image_url": "http://x/y.png", "detail": "auto"}
+                        ],
+                    }
+                ]
+            },
+            "input[0].content[0]",
+        ),
         ({"input": [{"type": "item_reference", "id": "msg_1"}]}, "input[0].type"),
     ],
 )
@@ -88,19 +109,25 @@ def test_fields_that_cannot_be_honoured_are_named(
 
 
 def test_unknown_model_is_404(fake_stack: Stack) -> None:
-    assert_error(post(fake_stack, {"model": "gpt-9", "input": "hi"}), 404, "model",
-                 "model_not_found")
+    assert_error(
+        post(fake_stack, {"model": "gpt-9", "input": "hi"}), 404, "model", "model_not_found"
+    )
     with pytest.raises(openai.NotFoundError):
         fake_stack.openai().responses.create(model="gpt-9", input="hi")
 
 
 def test_context_length_exceeded_is_400(fake_stack: Stack) -> None:
     long_input = "word " * 5000  # the fake engine counts a token per word; context 4096
-    error = assert_error(post(fake_stack, {"model": MODEL, "input": long_input}), 400, "input",
-                         "context_length_exceeded")
+    error = assert_error(
+        post(fake_stack, {"model": MODEL, "input": long_input}),
+        400,
+        "input",
+        "context_length_exceeded",
+    )
     assert "4096" in error["message"]
     stream_error = assert_error(
-        post(fake_stack, {"model": MODEL, "input": long_input, "stream": True}), 400, "input")
+        post(fake_stack, {"model": MODEL, "input": long_input, "stream": True}), 400, "input"
+    )
     assert stream_error["code"] == "context_length_exceeded"
     with pytest.raises(openai.BadRequestError) as caught:
         fake_stack.openai().responses.create(model=MODEL, input=long_input)
@@ -120,6 +147,8 @@ def test_body_over_the_cap_is_413(fake_stack: Stack) -> None:
 def test_retrieve_unknown_response_is_404(fake_stack: Stack) -> None:
     assert_error(httpx.get(fake_stack.url("/v1/responses/resp_nope")), 404, "response_id")
     assert_error(httpx.delete(fake_stack.url("/v1/responses/resp_nope")), 404, "response_id")
-    assert_error(post(fake_stack, {"model": MODEL, "input": "x",
-                                   "previous_response_id": "resp_nope"}),
-                 404, "previous_response_id")
+    assert_error(
+        post(fake_stack, {"model": MODEL, "input": "x", "previous_response_id": "resp_nope"}),
+        404,
+        "previous_response_id",
+    )

@@ -46,17 +46,23 @@ class Separate:
         self.sidecar: subprocess.Popen[bytes] | None = None
         env = dict(os.environ, PORTICO_SIDECAR_SOCKET=self.socket, PORTICO_HEALTH_INTERVAL="0.3")
         self.frontend = subprocess.Popen(
-            [sys.executable, "-m", "sanic", "frontend.app", "--port", str(self.port),
-             "--no-motd"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL)
+            [sys.executable, "-m", "sanic", "frontend.app", "--port", str(self.port), "--no-motd"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
 
     def start_sidecar(self) -> None:
         self.sidecar = subprocess.Popen(
-            [sys.executable, "-m", "inference", "--socket", self.socket, "--fake"], cwd=ROOT,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [sys.executable, "-m", "inference", "--socket", self.socket, "--fake"],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def kill_sidecar(self) -> None:
         assert self.sidecar is not None
@@ -115,8 +121,9 @@ def test_client_dropping_a_stream_aborts_the_generation(slow_stack: Stack) -> No
 
 def test_client_timing_out_on_a_plain_request_aborts_it(slow_stack: Stack) -> None:
     with pytest.raises(httpx.ReadTimeout):
-        httpx.post(slow_stack.url("/v1/responses"), json={"model": MODEL, "input": "x"},
-                   timeout=0.5)
+        httpx.post(
+            slow_stack.url("/v1/responses"), json={"model": MODEL, "input": "x"}, timeout=0.5
+        )
     assert slow_stack.wait_idle().running == 0
 
 
@@ -135,8 +142,9 @@ def test_launcher_stops_both_processes_on_ctrl_c() -> None:
 def test_launcher_exits_nonzero_when_the_sidecar_dies() -> None:
     stack = Stack("--fake").start()
     assert stack.proc is not None
-    sidecar = subprocess.run(["pgrep", "-f", f"inference --socket {stack.socket}"],
-                             capture_output=True, text=True).stdout.split()
+    sidecar = subprocess.run(
+        ["pgrep", "-f", f"inference --socket {stack.socket}"], capture_output=True, text=True
+    ).stdout.split()
     os.kill(int(sidecar[0]), signal.SIGKILL)
     assert stack.proc.wait(30) != 0
     assert "sidecar exited" in stack.log()

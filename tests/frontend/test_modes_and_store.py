@@ -15,19 +15,30 @@ MODEL = "fake-model"
 
 
 def test_native_mode_accepts_vllm_sampling_fields(fake_stack: Stack) -> None:
-    body = {"model": MODEL, "input": "hi", "top_k": 5, "min_p": 0.1, "repetition_penalty": 1.1,
-            "seed": 7, "stop": ["zzz"], "ignore_eos": True, "priority": 0}
+    body = {
+        "model": MODEL,
+        "input": "hi",
+        "top_k": 5,
+        "min_p": 0.1,
+        "repetition_penalty": 1.1,
+        "seed": 7,
+        "stop": ["zzz"],
+        "ignore_eos": True,
+        "priority": 0,
+    }
     reply = httpx.post(fake_stack.url("/v1/responses"), json=body)
     assert reply.status_code == 200, reply.text
 
 
 def test_compatibility_mode_refuses_extensions_and_sends_no_done(compat_stack: Stack) -> None:
-    reply = httpx.post(compat_stack.url("/v1/responses"),
-                       json={"model": MODEL, "input": "hi", "top_k": 5})
+    reply = httpx.post(
+        compat_stack.url("/v1/responses"), json={"model": MODEL, "input": "hi", "top_k": 5}
+    )
     assert reply.status_code == 400
     assert reply.json()["error"]["param"] == "top_k"
-    stream = post_stream(compat_stack.url("/v1/responses"),
-                         {"model": MODEL, "input": "hi", "stream": True})
+    stream = post_stream(
+        compat_stack.url("/v1/responses"), {"model": MODEL, "input": "hi", "stream": True}
+    )
     spec.validate_event_sequence(stream.events)
     assert not stream.done
 
@@ -67,8 +78,9 @@ def test_store_false_is_not_kept(fake_stack: Stack) -> None:
 
 
 def test_streamed_response_is_stored(fake_stack: Stack) -> None:
-    stream = post_stream(fake_stack.url("/v1/responses"),
-                         {"model": MODEL, "input": "hi", "stream": True})
+    stream = post_stream(
+        fake_stack.url("/v1/responses"), {"model": MODEL, "input": "hi", "stream": True}
+    )
     final = stream.events[-1]["response"]
     stored = httpx.get(fake_stack.url(f"/v1/responses/{final['id']}")).json()
     assert stored == final
@@ -102,6 +114,9 @@ def test_two_workers_serve_and_metrics_sum_both(two_workers: Stack) -> None:
     for _ in range(12):
         assert client.responses.create(model=MODEL, input="hi").status == "completed"
     text = httpx.get(two_workers.url("/metrics")).text
-    line = next(x for x in text.splitlines()
-                if x.startswith('portico_requests_total{method="POST",route="/v1/responses"'))
+    line = next(
+        x
+        for x in text.splitlines()
+        if x.startswith('portico_requests_total{method="POST",route="/v1/responses"')
+    )
     assert float(line.split()[-1]) == 12.0

@@ -1,20 +1,28 @@
-"""A raw sidecar protocol client for tests: frames written and read by hand."""
+"""Helpers for the sidecar tests: a raw protocol client and an in-process fake sidecar."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+from inference.fake import FakeEngine
 from inference.protocol import (
     PROTOCOL_VERSION,
+    ChatMessage,
     Error,
     Final,
+    GenerateRequest,
+    Handshake,
     Hello,
     Struct,
     encode,
     read_message,
 )
+from inference.server import SidecarServer
 
 
 class Client:
@@ -58,3 +66,44 @@ class Client:
         self.writer.close()
         with contextlib.suppress(ConnectionError):
             await self.writer.wait_closed()
+
+
+@asynccontextmanager
+async def serving(
+    path: Path, drain_timeout: float = 30.0, **fake: object
+) -> AsyncIterator[tuple[SidecarServer, FakeEngine]]:
+    engine = FakeEngine(**fake)  # type: ignore[arg-type]
+    server = SidecarServer(engine, path, drain_timeout=drain_timeout)
+    await server.start()
+    try:
+        yield server, engine
+    finally:
+        await server.stop()
+
+
+@asynccontextmanager
+async def client(path: Path, handshake: bool = True) -> AsyncIterator[Client]:
+    c = await Client.connect(path)
+    try:
+        if handshake:
+            assert isinstance(await c.hello(), Handshake)
+        yield c
+    finally:
+        await c.close()
+
+
+def generate(text: str = "hi there", **kw: object) -> GenerateRequest:
+    return GenerateRequest(
+        request_id="req",
+        messages=[ChatMessage(role="user", content=text)],
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+async def wait_for(predicate: Callable[[], bool], timeout: float = 2.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.01)
+    return True

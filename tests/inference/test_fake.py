@@ -88,8 +88,9 @@ def calls_of(deltas: list[Delta]) -> dict[int, dict[str, Any]]:
         ("function", "no_params", "no_params"),
     ],
 )
-async def test_forced_tool_call_satisfies_the_schema(choice: str, name: str | None,
-                                                     expected: str) -> None:
+async def test_forced_tool_call_satisfies_the_schema(
+    choice: str, name: str | None, expected: str
+) -> None:
     req = request(tools=TOOLS, tool_choice=choice, tool_name=name)
     _, deltas, final = await run(FakeEngine(), req)
     calls = calls_of(deltas)
@@ -113,8 +114,9 @@ async def test_auto_calls_a_tool_only_when_named() -> None:
     assert "".join(d.text for d in deltas) == " ".join(REPLY) and final.finish_reason == "stop"
 
 
-@pytest.mark.parametrize("schema", [WEATHER, NESTED, {"type": "array", "items": {"type": "integer"},
-                                                      "minItems": 3}])
+@pytest.mark.parametrize(
+    "schema", [WEATHER, NESTED, {"type": "array", "items": {"type": "integer"}, "minItems": 3}]
+)
 async def test_json_schema_output_matches(schema: dict[str, Any]) -> None:
     _, deltas, final = await run(FakeEngine(), request(json_schema=schema))
     doc = json.loads("".join(d.text for d in deltas))
@@ -128,15 +130,14 @@ async def test_json_object_output_is_an_object() -> None:
     assert isinstance(json.loads("".join(d.text for d in deltas)), dict)
 
 
-@pytest.mark.xfail(reason="fake.example_for ignores $ref/$defs (pydantic-style schemas)",
-                   strict=True)
 async def test_json_schema_with_refs() -> None:
     schema = {
         "type": "object",
         "properties": {"item": {"$ref": "#/$defs/Item"}},
         "required": ["item"],
-        "$defs": {"Item": {"type": "object", "properties": {"n": {"type": "integer"}},
-                           "required": ["n"]}},
+        "$defs": {
+            "Item": {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
+        },
     }
     _, deltas, _ = await run(FakeEngine(), request(json_schema=schema))
     jsonschema.validate(json.loads("".join(d.text for d in deltas)), schema)
@@ -160,20 +161,27 @@ async def test_max_tokens_equal_to_the_reply_gives_stop() -> None:
 
 
 async def test_truncated_tool_call_gives_length() -> None:
-    req = request(tools=TOOLS, tool_choice="function", tool_name="get_weather",
-                  sampling=Sampling(max_tokens=2))
+    req = request(
+        tools=TOOLS,
+        tool_choice="function",
+        tool_name="get_weather",
+        sampling=Sampling(max_tokens=2),
+    )
     _, deltas, final = await run(FakeEngine(), req)
     assert final.finish_reason == "length" and final.usage.completion_tokens == 2
     assert len(calls_of(deltas)[0]["arguments"]) == 8  # two 4-character "tokens"
 
 
-@pytest.mark.xfail(reason="fake.py: `used < limit` calls a complete call cut off", strict=True)
 async def test_tool_call_that_exactly_fits_max_tokens_is_complete() -> None:
     base = request(tools=TOOLS, tool_choice="function", tool_name="get_weather")
     _, deltas, _ = await run(FakeEngine(), base)
     pieces = sum(1 for d in deltas for c in d.tool_calls if c.arguments)
-    exact = request(tools=TOOLS, tool_choice="function", tool_name="get_weather",
-                    sampling=Sampling(max_tokens=pieces))
+    exact = request(
+        tools=TOOLS,
+        tool_choice="function",
+        tool_name="get_weather",
+        sampling=Sampling(max_tokens=pieces),
+    )
     _, deltas, final = await run(FakeEngine(), exact)
     json.loads(calls_of(deltas)[0]["arguments"])  # the arguments are whole
     assert final.finish_reason == "tool_calls"

@@ -26,7 +26,10 @@ def sidecar(socket_path: Path, *args: str, stderr_file: Path) -> subprocess.Pope
     with stderr_file.open("wb") as err:
         return subprocess.Popen(
             [PYTHON, "-m", "inference", "--socket", str(socket_path), *args],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
         )
 
 
@@ -61,11 +64,20 @@ def kill_after() -> Iterator[list[subprocess.Popen[bytes]]]:
             proc.wait()
 
 
-async def test_fake_serves_and_exits_on_sigterm(socket_path: Path, stderr_file: Path,
-                                               kill_after: list) -> None:
-    proc = sidecar(socket_path, "--fake", "--served-model-name", "tiny",
-                   "--fake-token-delay", "0.02", "--fake-reply-tokens", "10",
-                   stderr_file=stderr_file)
+async def test_fake_serves_and_exits_on_sigterm(
+    socket_path: Path, stderr_file: Path, kill_after: list
+) -> None:
+    proc = sidecar(
+        socket_path,
+        "--fake",
+        "--served-model-name",
+        "tiny",
+        "--fake-token-delay",
+        "0.02",
+        "--fake-reply-tokens",
+        "10",
+        stderr_file=stderr_file,
+    )
     kill_after.append(proc)
     await wait_for_socket(socket_path, proc, timeout=15)
     idle = await Client.connect(socket_path)
@@ -88,11 +100,6 @@ async def test_fake_serves_and_exits_on_sigterm(socket_path: Path, stderr_file: 
         await c.close()
 
 
-@pytest.mark.xfail(
-    reason="stop() leaves open connections to asyncio.run's teardown, which logs "
-    "'Exception in callback ... CancelledError' tracebacks on Python 3.11",
-    strict=True,
-)
 async def test_sigterm_with_an_idle_connection_logs_no_traceback(
     socket_path: Path, stderr_file: Path, kill_after: list
 ) -> None:
@@ -122,9 +129,20 @@ def missing_model_run() -> Iterator[tuple[int, str, float]]:
     started = time.monotonic()
     try:
         done = subprocess.run(
-            [PYTHON, "-m", "inference", "--socket", str(folder / "s.sock"),
-             "--model", "/nonexistent/model"],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+            [
+                PYTHON,
+                "-m",
+                "inference",
+                "--socket",
+                str(folder / "s.sock"),
+                "--model",
+                "/nonexistent/model",
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -149,11 +167,6 @@ def test_missing_model_exits_non_zero_with_a_reason(missing_model_run) -> None:
 
 
 @pytest.mark.integration
-@pytest.mark.xfail(
-    reason="the reason is HFValidationError 'Repo id must be in the form ...', not that "
-    "the local model path does not exist",
-    strict=True,
-)
 def test_missing_model_reason_says_it_does_not_exist(missing_model_run) -> None:
     line = reason_line(missing_model_run[1]).lower()
     assert any(w in line for w in ("does not exist", "not found", "no such")), line

