@@ -119,7 +119,7 @@ def test_forced_tool_call_stream(real_stack: Stack) -> None:
         {
             "model": MODEL,
             "input": "Weather in Rome?",
-            "tools": [WEATHER],
+            "tools": [CLOSED_WEATHER],
             "stream": True,
             "tool_choice": {"type": "function", "name": "get_weather"},
             "max_output_tokens": 80,
