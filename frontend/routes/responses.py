@@ -85,7 +85,7 @@ async def create_response(request: Request) -> HTTPResponse | None:
         generation = await sidecar.generate(generate)
         try:
             if body.stream:
-                return await sse.relay(
+                await sse.relay(
                     request,
                     generation,
                     assembler,
@@ -94,6 +94,7 @@ async def create_response(request: Request) -> HTTPResponse | None:
                     on_first_token=first_token,
                     on_finish=finish,
                 )
+                return None
             await _collect(generation, assembler, first_token)
             await finish(assembler)
             return json(assembler.response)

@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable
 
 import msgspec
 from sanic import Request
-from sanic.response import HTTPResponse
 
 from inference.protocol import Delta, RequestError
 
@@ -41,8 +40,11 @@ async def relay(
     ping_interval: float,
     on_first_token: Callable[[], None],
     on_finish: Callable[[ResponseAssembler], Awaitable[None]],
-) -> HTTPResponse:
-    """Stream one generation as SSE; the caller closes `generation` afterwards."""
+) -> None:
+    """Stream one generation as SSE; the caller closes `generation` afterwards.
+
+    Returns None: the response went out through `request.respond()`, and Sanic logs an
+    error for a handler that returns a response after that."""
     response = await request.respond(content_type="text/event-stream", headers=HEADERS)
     assert response is not None
     last_send = time.monotonic()
@@ -84,4 +86,3 @@ async def relay(
         with contextlib.suppress(asyncio.CancelledError):
             await pinger
     await response.eof()
-    return response

@@ -45,12 +45,16 @@ def required_tools_schema(tools: list[Tool], parallel: bool) -> dict[str, Any]:
 
 
 def structured(request: GenerateRequest) -> StructuredOutputsParams | None:
+    # Tool arguments are compact JSON: no free whitespace for a model to ramble in.
     if request.tool_choice == "function":
         tool = next(t for t in request.tools if t.name == request.tool_name)
-        return StructuredOutputsParams(json=tool.parameters or EMPTY_OBJECT)
+        return StructuredOutputsParams(
+            json=tool.parameters or EMPTY_OBJECT, disable_any_whitespace=True
+        )
     if request.tool_choice == "required":
         return StructuredOutputsParams(
-            json=required_tools_schema(request.tools, request.parallel_tool_calls)
+            json=required_tools_schema(request.tools, request.parallel_tool_calls),
+            disable_any_whitespace=True,
         )
     if request.json_schema is not None:
         return StructuredOutputsParams(json=request.json_schema)

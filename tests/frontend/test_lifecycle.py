@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from tests import spec
+from tests.sse import post_stream
 from tests.stack import ROOT, Stack, free_port
 
 MODEL = "fake-model"
@@ -159,3 +160,23 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_idle_stream_gets_keep_alive_comments() -> None:
+    """A token every 0.4 s with a 0.1 s ping interval: comments keep the connection busy."""
+    stack = Stack(
+        "--fake",
+        "--fake-token-delay",
+        "0.4",
+        "--fake-reply-tokens",
+        "3",
+        env={"PORTICO_SSE_PING_INTERVAL": "0.1"},
+    ).start()
+    try:
+        stream = post_stream(
+            stack.url("/v1/responses"), {"model": MODEL, "input": "hi", "stream": True}
+        )
+        assert stream.comments >= 3
+        spec.validate_event_sequence(stream.events)
+    finally:
+        stack.stop()

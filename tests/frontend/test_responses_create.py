@@ -92,6 +92,7 @@ def test_stream_events_follow_the_openai_sequence(fake_stack: Stack) -> None:
     assert stream.done  # native mode ends with [DONE]
     item_ids = {e["item_id"] for e in stream.events if "item_id" in e}
     assert len(item_ids) == 1
+    assert " ERROR" not in fake_stack.log()  # e.g. Sanic's "already been responded to"
 
 
 def test_sdk_stream_and_stream_helper(fake_stack: Stack) -> None:
