@@ -111,6 +111,9 @@ def main(argv: list[str] | None = None) -> None:
     metrics_dir = workdir / "metrics"
     metrics_dir.mkdir()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    # vLLM-CPU otherwise reserves 92 % of the NUMA node's memory and refuses to start when
+    # anything else runs; 2 GiB of KV cache holds ~90k SmolLM2 tokens. GPUs ignore it.
+    os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "2")
     env = dict(os.environ, PORTICO_SIDECAR_SOCKET=sock, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
     if ns.compat:
         env["PORTICO_COMPATIBILITY_MODE"] = "true"
