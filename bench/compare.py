@@ -75,6 +75,45 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
+def load_command(
+    port: int,
+    model: str,
+    concurrency: str,
+    max_tokens: int,
+    label: str,
+    result: Path,
+    *,
+    requests: int = 0,
+    processes: int = 0,
+    ignore_eos: bool = True,
+) -> list[str]:
+    """The bench.load command line against a server on 127.0.0.1:`port`."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench.load",
+        "--base-url",
+        f"http://127.0.0.1:{port}/v1",
+        "--model",
+        model,
+        "--concurrency",
+        concurrency,
+        "--max-output-tokens",
+        str(max_tokens),
+        "--label",
+        label,
+        "--json-out",
+        str(result),
+    ]
+    if requests:
+        cmd += ["--requests", str(requests)]
+    if processes:
+        cmd += ["--processes", str(processes)]
+    if not ignore_eos:
+        cmd.append("--no-ignore-eos")
+    return cmd
+
+
 def run_one(kind: str, ns: argparse.Namespace, engine: list[str], out: Path) -> Path:
     log = (out / f"{kind}-server.log").open("wb")
     proc = subprocess.Popen(
@@ -87,27 +126,16 @@ def run_one(kind: str, ns: argparse.Namespace, engine: list[str], out: Path) -> 
         ready = wait_healthy(f"http://127.0.0.1:{ns.port}/health", proc, ns.start_timeout)
         print(f"== {kind}: healthy after {ready:.0f} s", flush=True)
         result = out / f"{kind}.json"
-        load = [
-            sys.executable,
-            "-m",
-            "bench.load",
-            "--base-url",
-            f"http://127.0.0.1:{ns.port}/v1",
-            "--model",
+        load = load_command(
+            ns.port,
             ns.served_model_name,
-            "--concurrency",
             ns.concurrency,
-            "--max-output-tokens",
-            str(ns.max_output_tokens),
-            "--label",
+            ns.max_output_tokens,
             kind,
-            "--json-out",
-            str(result),
-        ]
-        if ns.requests:
-            load += ["--requests", str(ns.requests)]
-        if ns.processes:
-            load += ["--processes", str(ns.processes)]
+            result,
+            requests=ns.requests,
+            processes=ns.processes,
+        )
         subprocess.run(load, check=False)
         return result
     finally:

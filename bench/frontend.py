@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.compare import stop, wait_healthy
+from bench.compare import load_command, stop, wait_healthy
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -52,28 +52,17 @@ def main(argv: list[str] | None = None) -> None:
         try:
             wait_healthy(f"http://127.0.0.1:{ns.port}/health", proc, 120)
             result = ns.out / f"frontend-w{workers}.json"
-            load = [
-                sys.executable,
-                "-m",
-                "bench.load",
-                "--base-url",
-                f"http://127.0.0.1:{ns.port}/v1",
-                "--model",
+            load = load_command(
+                ns.port,
                 "fake-model",
-                "--concurrency",
                 str(ns.concurrency),
-                "--max-output-tokens",
-                str(ns.tokens),
-                "--processes",
-                str(ns.processes),
-                "--label",
+                ns.tokens,
                 f"frontend-w{workers}",
-                "--json-out",
-                str(result),
-                "--no-ignore-eos",
-            ]
-            if ns.requests:
-                load += ["--requests", str(ns.requests)]
+                result,
+                requests=ns.requests,
+                processes=ns.processes,
+                ignore_eos=False,
+            )
             subprocess.run(load, check=False, stdout=subprocess.DEVNULL)
             level = json.loads(result.read_text())["levels"][0]
             rows.append((workers, level))

@@ -6,8 +6,6 @@ sidecar client and the store.
 
 from __future__ import annotations
 
-import itertools
-
 from sanic import Sanic
 
 import middleware
@@ -17,8 +15,6 @@ from .client.uds import UdsSidecarClient
 from .config import PorticoConfig
 from .context import PorticoContext
 from .store import MemoryStore
-
-_names = itertools.count()
 
 
 def create_app(config: PorticoConfig | None = None, *, name: str = "portico") -> Sanic:
@@ -50,8 +46,3 @@ def create_app(config: PorticoConfig | None = None, *, name: str = "portico") ->
             await app.ctx.store.close()
 
     return app
-
-
-def unique_name(prefix: str = "portico") -> str:
-    """A fresh app name (Sanic refuses two apps of one name in a process)."""
-    return f"{prefix}_{next(_names)}"

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import openai
+from openai import AsyncOpenAI, OpenAI
 
 from frontend.client.uds import UdsSidecarClient
 from inference.protocol import StatsReply
@@ -100,11 +100,11 @@ class Stack:
     def url(self, path: str) -> str:
         return self.base_url + path
 
-    def openai(self, **kwargs: Any) -> openai.OpenAI:
-        return openai.OpenAI(base_url=self.url("/v1"), api_key="sk-test", max_retries=0, **kwargs)
+    def openai(self, **kwargs: Any) -> OpenAI:
+        return OpenAI(base_url=self.url("/v1"), api_key="sk-test", max_retries=0, **kwargs)
 
-    def async_openai(self) -> openai.AsyncOpenAI:
-        return openai.AsyncOpenAI(base_url=self.url("/v1"), api_key="sk-test", max_retries=0)
+    def async_openai(self) -> AsyncOpenAI:
+        return AsyncOpenAI(base_url=self.url("/v1"), api_key="sk-test", max_retries=0)
 
     def stats(self) -> StatsReply:
         async def ask() -> StatsReply:

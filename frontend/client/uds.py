@@ -149,7 +149,6 @@ class UdsSidecarClient:
         self._control: Connection | None = None
         self._control_lock = asyncio.Lock()
         self._watch: asyncio.Task[None] | None = None
-        self._first_handshake = asyncio.Event()
 
     @property
     def handshake(self) -> Handshake | None:
@@ -254,9 +253,7 @@ class UdsSidecarClient:
             self._healthy = isinstance(reply, HealthReply) and reply.healthy
         except (ServiceUnavailable, RequestError):
             self._healthy = False
-        if self._healthy:
-            self._first_handshake.set()
-        else:
+        if not self._healthy:
             self._drop_idle()  # a restarted sidecar: pooled connections are dead
         return self._healthy
 
@@ -268,11 +265,6 @@ class UdsSidecarClient:
     async def start(self) -> None:
         """Begin watching the sidecar's health in the background."""
         self._watch = asyncio.create_task(self._watch_health())
-
-    async def wait_ready(self, timeout: float) -> bool:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._first_handshake.wait(), timeout)
-        return self._first_handshake.is_set()
 
     async def _watch_health(self) -> None:
         while True:

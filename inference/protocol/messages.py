@@ -52,8 +52,6 @@ class Handshake(Struct):
     engine: str = "vllm"  # e.g. "vllm 0.32.0 (cpu)"
     tool_call_parser: str | None = None
     reasoning_parser: str | None = None
-    structured_outputs: bool = True
-    capabilities: list[str] = []
 
 
 # --- generation --------------------------------------------------------------------------
@@ -188,9 +186,8 @@ class Stats(Struct):
 
 
 class StatsReply(Struct):
-    running: int
-    waiting: int = 0
-    total_requests: int = 0
+    running: int  # generations in the engine now
+    total_requests: int = 0  # generations started since the sidecar started
 
 
 class Error(Struct):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -57,9 +59,9 @@ class Separate:
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
 
-    def start_sidecar(self) -> None:
+    def start_sidecar(self, *args: str) -> None:
         self.sidecar = subprocess.Popen(
-            [sys.executable, "-m", "inference", "--socket", self.socket, "--fake"],
+            [sys.executable, "-m", "inference", "--socket", self.socket, "--fake", *args],
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -180,3 +182,36 @@ def test_idle_stream_gets_keep_alive_comments() -> None:
         spec.validate_event_sequence(stream.events)
     finally:
         stack.stop()
+
+
+def test_sidecar_dying_mid_stream_fails_the_response(separate: Separate) -> None:
+    separate.start_sidecar("--fake-token-delay", "0.05", "--fake-reply-tokens", "400")
+    wait_for(lambda: status(separate.url("/health")) == 200)
+    body = {"model": MODEL, "input": "long", "stream": True}
+    events: list[dict[str, object]] = []
+    with httpx.stream("POST", separate.url("/v1/responses"), json=body, timeout=30) as reply:
+        for line in reply.iter_lines():
+            if line.startswith("data: {"):
+                events.append(json.loads(line[len("data: ") :]))
+                if len(events) == 6:
+                    separate.kill_sidecar()
+    assert events[-1]["type"] == "response.failed"
+    spec.validate_event_sequence(events)
+    assert events[-1]["response"]["error"]["code"] == "server_error"  # type: ignore[index]
+
+
+def test_sidecar_dying_mid_request_is_503(separate: Separate) -> None:
+    separate.start_sidecar("--fake-token-delay", "0.05", "--fake-reply-tokens", "400")
+    wait_for(lambda: status(separate.url("/health")) == 200)
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(
+            httpx.post,
+            separate.url("/v1/responses"),
+            json={"model": MODEL, "input": "x"},
+            timeout=30,
+        )
+        time.sleep(0.5)
+        separate.kill_sidecar()
+        reply = future.result()
+    assert reply.status_code == 503
+    spec.validate_error(reply.json())

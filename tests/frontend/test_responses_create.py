@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 import pytest
 
 from tests import spec
+from tests.sdk import first_part, output_item
 from tests.sse import post_stream
 from tests.stack import Stack
 
 MODEL = "fake-model"
-WEATHER = {
+WEATHER: Any = {
     "type": "function",
     "name": "get_weather",
     "description": "Weather for a city",
@@ -39,7 +41,7 @@ def test_create_returns_a_valid_completed_response(fake_stack: Stack) -> None:
     assert response.usage.total_tokens == response.usage.input_tokens + 13
     assert response.usage.input_tokens_details.cached_tokens >= 0
     assert response.id.startswith("resp_")
-    assert response.output[0].id.startswith("msg_")
+    assert output_item(response).id.startswith("msg_")
 
 
 def test_raw_http_body_matches_the_spec(fake_stack: Stack) -> None:
@@ -118,7 +120,7 @@ def test_logprobs_with_include(fake_stack: Stack) -> None:
         max_output_tokens=4,
     )
     spec.validate_response(response.model_dump(mode="json", exclude_unset=True, by_alias=True))
-    part = response.output[0].content[0]  # type: ignore[union-attr]
+    part = first_part(response)
     assert [lp.token for lp in part.logprobs] == ["Hello", " from", " the", " fake"]
     assert all(len(lp.top_logprobs) == 2 for lp in part.logprobs)
     stream = post_stream(
@@ -139,22 +141,22 @@ def test_logprobs_with_include(fake_stack: Stack) -> None:
 
 def test_no_logprobs_without_include(fake_stack: Stack) -> None:
     response = fake_stack.openai().responses.create(model=MODEL, input="hi", top_logprobs=2)
-    assert response.output[0].content[0].logprobs == []  # type: ignore[union-attr]
+    assert first_part(response).logprobs == []
 
 
 @pytest.mark.parametrize("choice", ["required", {"type": "function", "name": "get_weather"}])
-def test_forced_tool_call(fake_stack: Stack, choice: object) -> None:
+def test_forced_tool_call(fake_stack: Stack, choice: Any) -> None:
     response = fake_stack.openai().responses.create(
         model=MODEL,
         input="weather?",
         tools=[WEATHER],
-        tool_choice=choice,  # type: ignore[arg-type]
+        tool_choice=choice,
     )
     spec.validate_response(response.model_dump(mode="json", exclude_unset=True, by_alias=True))
-    call = response.output[0]
+    call = output_item(response)
     assert call.type == "function_call"
     assert call.name == "get_weather"
-    assert call.call_id and call.id.startswith("fc_")  # type: ignore[union-attr]
+    assert call.call_id and call.id.startswith("fc_")
     arguments = json.loads(call.arguments)
     assert set(arguments) == {"city", "days"}
 
@@ -227,27 +229,27 @@ def test_reasoning_items(reasoning_stack: Stack) -> None:
 
 def test_stateless_multi_turn_with_tool_outputs(fake_stack: Stack) -> None:
     """Codex-style: every turn resends earlier function calls and their outputs."""
+    # plain dicts as clients send them: the assistant turn has output_text parts but no id or
+    # status, so it fits none of the SDK's input item TypedDicts
+    turns: list[Any] = [
+        {"role": "developer", "content": "You are terse."},
+        {"role": "user", "content": [{"type": "input_text", "text": "weather in Paris?"}]},
+        {
+            "type": "function_call",
+            "call_id": "call_1",
+            "name": "get_weather",
+            "arguments": '{"city": "Paris", "days": 1}',
+        },
+        {"type": "function_call_output", "call_id": "call_1", "output": "sunny"},
+        {
+            "type": "message",
+            "role": "assistant",
+            "content": [{"type": "output_text", "text": "It is sunny."}],
+        },
+        {"role": "user", "content": "thanks"},
+    ]
     response = fake_stack.openai().responses.create(
-        model=MODEL,
-        instructions="Be brief.",
-        tools=[WEATHER],
-        input=[
-            {"role": "developer", "content": "You are terse."},
-            {"role": "user", "content": [{"type": "input_text", "text": "weather in Paris?"}]},
-            {
-                "type": "function_call",
-                "call_id": "call_1",
-                "name": "get_weather",
-                "arguments": '{"city": "Paris", "days": 1}',
-            },
-            {"type": "function_call_output", "call_id": "call_1", "output": "sunny"},
-            {
-                "type": "message",
-                "role": "assistant",
-                "content": [{"type": "output_text", "text": "It is sunny."}],
-            },
-            {"role": "user", "content": "thanks"},
-        ],
+        model=MODEL, instructions="Be brief.", tools=[WEATHER], input=turns
     )
     assert response.status == "completed"
     assert response.instructions == "Be brief."

@@ -156,7 +156,9 @@ def reason_line(stderr: str) -> str:
 
 
 @pytest.mark.integration
-def test_missing_model_exits_non_zero_with_a_reason(missing_model_run) -> None:
+def test_missing_model_exits_non_zero_with_a_reason(
+    missing_model_run: tuple[int, str, float],
+) -> None:
     rc, stderr, elapsed = missing_model_run
     assert rc != 0
     assert elapsed < 120
@@ -167,6 +169,8 @@ def test_missing_model_exits_non_zero_with_a_reason(missing_model_run) -> None:
 
 
 @pytest.mark.integration
-def test_missing_model_reason_says_it_does_not_exist(missing_model_run) -> None:
+def test_missing_model_reason_says_it_does_not_exist(
+    missing_model_run: tuple[int, str, float],
+) -> None:
     line = reason_line(missing_model_run[1]).lower()
     assert any(w in line for w in ("does not exist", "not found", "no such")), line

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -76,7 +77,7 @@ async def test_generate_streams_started_deltas_final(socket_path: Path) -> None:
         started, *deltas, final = frames
         assert started == Started(prompt_tokens=5, max_tokens=4096 - 5)
         assert deltas and all(isinstance(d, Delta) for d in deltas)
-        assert "".join(d.text for d in deltas) == " ".join(REPLY)  # type: ignore[union-attr]
+        assert "".join(d.text for d in cast(list[Delta], deltas)) == " ".join(REPLY)
         assert isinstance(final, Final) and final.finish_reason == "stop"
         assert final.usage.prompt_tokens == 5
         assert final.usage.completion_tokens == len(REPLY)

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 import openai
 import pytest
 
 from tests import spec
+from tests.sdk import first_part
 from tests.sse import post_stream
 from tests.stack import Stack
 
 from .conftest import MODEL, embedded_only
 
 pytestmark = pytest.mark.integration
-WEATHER = {
+WEATHER: Any = {
     "type": "function",
     "name": "get_weather",
     "description": "Get the current weather in a city",
@@ -28,7 +30,7 @@ WEATHER = {
 
 
 # Only enums: the constrained output ends quickly even on a random-weight model (GPU runs).
-CLOSED_WEATHER = {
+CLOSED_WEATHER: Any = {
     **WEATHER,
     "parameters": {
         "type": "object",
@@ -39,8 +41,8 @@ CLOSED_WEATHER = {
 }
 
 
-def dump(model: object) -> dict[str, object]:
-    return model.model_dump(mode="json", exclude_unset=True, by_alias=True)  # type: ignore[attr-defined,no-any-return]
+def dump(model: openai.BaseModel) -> dict[str, object]:
+    return model.model_dump(mode="json", exclude_unset=True, by_alias=True)
 
 
 def test_models_and_health(real_stack: Stack) -> None:
@@ -98,14 +100,14 @@ def test_max_output_tokens_incomplete(real_stack: Stack) -> None:
 
 
 @pytest.mark.parametrize("choice", ["required", {"type": "function", "name": "get_weather"}])
-def test_forced_tool_calls_satisfy_the_schema(real_stack: Stack, choice: object) -> None:
+def test_forced_tool_calls_satisfy_the_schema(real_stack: Stack, choice: Any) -> None:
     response = real_stack.openai().responses.create(
         model=MODEL,
         input="What's the weather like in Paris?",
-        tools=[CLOSED_WEATHER],  # type: ignore[list-item]
+        tools=[CLOSED_WEATHER],
         tool_choice=choice,
         max_output_tokens=80,
-    )  # type: ignore[arg-type]
+    )
     spec.validate_response(dump(response))
     calls = [item for item in response.output if item.type == "function_call"]
     assert calls and calls[0].name == "get_weather"
@@ -134,7 +136,7 @@ def test_auto_tools_give_a_valid_response(real_stack: Stack) -> None:
     response = real_stack.openai().responses.create(
         model=MODEL,
         input="Use get_weather for Paris.",
-        tools=[WEATHER],  # type: ignore[list-item]
+        tools=[WEATHER],
         max_output_tokens=60,
     )
     spec.validate_response(dump(response))
@@ -145,7 +147,7 @@ def test_tool_output_loop_stateless(real_stack: Stack) -> None:
     response = real_stack.openai().responses.create(
         model=MODEL,
         tools=[WEATHER],
-        max_output_tokens=40,  # type: ignore[list-item]
+        max_output_tokens=40,
         input=[
             {"role": "user", "content": "What's the weather in Paris?"},
             {
@@ -170,7 +172,7 @@ def test_logprobs(real_stack: Stack) -> None:
         include=["message.output_text.logprobs"],
     )
     spec.validate_response(dump(response))
-    part = response.output[0].content[0]  # type: ignore[union-attr]
+    part = first_part(response)
     # one logprob per text token; the end-of-turn token counts in usage but has no text
     assert 0 < len(part.logprobs) <= response.usage.output_tokens  # type: ignore[union-attr]
     assert "".join(lp.token for lp in part.logprobs) == part.text

@@ -51,8 +51,6 @@ MESSAGES: list[Struct] = [
         engine="vllm 0.32.0 (cpu)",
         tool_call_parser="hermes",
         reasoning_parser="qwen3",
-        structured_outputs=False,
-        capabilities=["logprobs"],
     ),
     GenerateRequest(
         request_id="req-1",
@@ -114,7 +112,7 @@ MESSAGES: list[Struct] = [
     ),
     TokenCount(tokens=3, max_model_len=100),
     Stats(),
-    StatsReply(running=2, waiting=1, total_requests=5),
+    StatsReply(running=2, total_requests=5),
     Error(code="context_length_exceeded", message="too long", param="input"),
 ]
 
