@@ -19,7 +19,7 @@ for step in "$@"; do
   case $step in
     smoke)
       PORTICO_TEST_MODEL=$MODEL PORTICO_TEST_MODEL_NAME=$NAME PORTICO_TEST_ENGINE_ARGS="$ENGINE" \
-        timeout 420 python3 -m pytest -q -p no:cacheprovider tests/integration -x 2>&1 \
+        timeout 420 python3 -m pytest -q -p no:cacheprovider tests/integration 2>&1 \
         | tee "$OUT/smoke.log" | tail -25 ;;
     bench)
       timeout 560 python3 -m bench.compare --model $MODEL --served-model-name $NAME \

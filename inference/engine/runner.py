@@ -54,10 +54,15 @@ except ImportError:  # pragma: no cover - older vLLM
     INVALID = (ValueError,)
 
 
-def _logprobs(output: Any, token_ids: list[int], top: int) -> list[TokenLogprob]:
+def _logprobs(
+    output: Any, token_ids: list[int], top: int, hidden: frozenset[int]
+) -> list[TokenLogprob]:
+    """One entry per token of the delta's text; `hidden` (special) tokens have no text."""
     entries = output.logprobs[-len(token_ids) :] if output.logprobs and token_ids else []
     out = []
     for token_id, entry in zip(token_ids, entries, strict=False):
+        if token_id in hidden:
+            continue  # e.g. the end-of-turn token that arrives with the last word
         chosen = entry[token_id]
         text = chosen.decoded_token or ""
         ranked = sorted((lp for lp in entry.values() if lp.rank <= top), key=lambda lp: lp.rank)
@@ -84,6 +89,7 @@ class VllmEngine:
         args = engine_args(namespace)
         self.engine = AsyncLLM.from_engine_args(args, usage_context=UsageContext.OPENAI_API_SERVER)
         self.tokenizer = self.engine.get_tokenizer()
+        self.special_ids = frozenset(getattr(self.tokenizer, "all_special_ids", ()))
         self.max_model_len = int(self.engine.model_config.max_model_len)
         self.template = chat.load_template(namespace.chat_template)
         self.tool_parser_name: str | None = namespace.tool_call_parser
@@ -187,7 +193,11 @@ class VllmEngine:
             if reasoning and not content:
                 reasoning_tokens += len(ids)
             text, call_deltas = calls.feed(content, ids) if content else ("", [])
-            logprobs = _logprobs(out, ids, top) if top is not None and text == out.text else []
+            logprobs = (
+                _logprobs(out, ids, top, self.special_ids)
+                if top is not None and text == out.text
+                else []
+            )
             if output.finished:
                 tail, tail_calls = calls.finish()
                 text, call_deltas = text + tail, call_deltas + tail_calls

@@ -14,7 +14,7 @@ from tests.sdk import first_part
 from tests.sse import post_stream
 from tests.stack import Stack
 
-from .conftest import MODEL, embedded_only
+from .conftest import MODEL, embedded_only, finishing_model
 
 pytestmark = pytest.mark.integration
 WEATHER: Any = {
@@ -99,6 +99,7 @@ def test_max_output_tokens_incomplete(real_stack: Stack) -> None:
     assert response.usage.output_tokens == 5  # type: ignore[union-attr]
 
 
+@finishing_model
 @pytest.mark.parametrize("choice", ["required", {"type": "function", "name": "get_weather"}])
 def test_forced_tool_calls_satisfy_the_schema(real_stack: Stack, choice: Any) -> None:
     response = real_stack.openai().responses.create(
@@ -115,6 +116,7 @@ def test_forced_tool_calls_satisfy_the_schema(real_stack: Stack, choice: Any) ->
     assert arguments["city"] in ("Paris", "Rome") and arguments["unit"] in ("c", "f")
 
 
+@finishing_model
 def test_forced_tool_call_stream(real_stack: Stack) -> None:
     stream = post_stream(
         real_stack.url("/v1/responses"),
@@ -179,6 +181,7 @@ def test_logprobs(real_stack: Stack) -> None:
     assert all(len(lp.top_logprobs) == 3 and lp.logprob <= 0 for lp in part.logprobs)
 
 
+@finishing_model
 def test_json_schema_format(real_stack: Stack) -> None:
     schema = {
         "type": "object",
