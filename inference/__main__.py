@@ -91,8 +91,6 @@ def main(argv: list[str] | None = None) -> None:
         run(serve(sys.argv[1:] if argv is None else argv))
     except KeyboardInterrupt:
         pass
-    except SystemExit:
-        raise
     except Exception as exc:
         log.error("the sidecar could not start: %s: %s", type(exc).__name__, exc)
         sys.exit(1)

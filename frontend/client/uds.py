@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator
 
 from inference.protocol import (
     PROTOCOL_VERSION,
-    Cancel,
     CountTokens,
     Delta,
     Error,
@@ -118,10 +117,6 @@ class UdsGeneration:
         async for batch in self.batches():
             for message in batch:
                 yield message
-
-    async def cancel(self) -> None:
-        if not self.connection.writer.is_closing():
-            self.connection.writer.write(encode(Cancel()))
 
     async def close(self) -> None:
         if self.finished:

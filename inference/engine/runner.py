@@ -106,17 +106,18 @@ class VllmEngine:
             if self.reasoning_parser_name
             else None
         )
+        platform = "cpu" if _on_cpu() else "cuda"
+        self.engine_label = f"vllm {vllm.__version__} ({platform})"
         names = namespace.served_model_name or [namespace.model]
         self.model_names = [names] if isinstance(names, str) else list(names)
         self.total = 0
 
     def handshake(self) -> Handshake:
-        platform = "cpu" if "cpu" in (vllm.__file__ or "") or _on_cpu() else "cuda"
         return Handshake(
             protocol_version=PROTOCOL_VERSION,
             model_names=self.model_names,
             max_model_len=self.max_model_len,
-            engine=f"vllm {vllm.__version__} ({platform})",
+            engine=self.engine_label,
             tool_call_parser=self.tool_parser_name,
             reasoning_parser=self.reasoning_parser_name,
         )
