@@ -7,15 +7,13 @@ streaming), store the result. Every failure is raised and mapped in errors.py.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
-from inference.protocol import ChatMessage, Delta, Final
+from inference.protocol import ChatMessage
 
 from .. import metrics, translate
-from ..client.base import Generation
 from ..context import PorticoContext, of
 from ..errors import NotFound, ServiceUnavailable
 from ..openai.parse import parse_body
@@ -57,13 +55,15 @@ async def create_response(request: Request) -> HTTPResponse | None:
     generate = translate.generate_request(
         body, conversation, request_id=response_id, handshake=handshake
     )
-    assembler = ResponseAssembler(
-        skeleton(body, response_id=response_id, model=model),
-        logprobs=generate.sampling.top_logprobs is not None,
-    )
 
     def first_token() -> None:
         metrics.TTFT_SECONDS.labels(model).observe(time.monotonic() - started)
+
+    assembler = ResponseAssembler(
+        skeleton(body, response_id=response_id, model=model),
+        logprobs=generate.sampling.top_logprobs is not None,
+        on_first_token=first_token,
+    )
 
     async def finish(done: ResponseAssembler) -> None:
         response = done.response
@@ -91,11 +91,11 @@ async def create_response(request: Request) -> HTTPResponse | None:
                     assembler,
                     done_marker=not request.app.config.COMPATIBILITY_MODE,
                     ping_interval=request.app.config.SSE_PING_INTERVAL,
-                    on_first_token=first_token,
                     on_finish=finish,
                 )
                 return None
-            await _collect(generation, assembler, first_token)
+            async for batch in generation.batches():
+                assembler.consume(batch)
             await finish(assembler)
             return json(assembler.response)
         finally:
@@ -103,20 +103,6 @@ async def create_response(request: Request) -> HTTPResponse | None:
     finally:
         metrics.IN_FLIGHT.dec()
         metrics.REQUEST_SECONDS.labels("/v1/responses").observe(time.monotonic() - started)
-
-
-async def _collect(
-    generation: Generation, assembler: ResponseAssembler, first_token: Callable[[], None]
-) -> None:
-    async for batch in generation.batches():
-        for message in batch:
-            if isinstance(message, Delta):
-                had_token = assembler.first_token
-                assembler.feed(message)
-                if not had_token and assembler.first_token:
-                    first_token()
-            elif isinstance(message, Final):
-                assembler.finish(message)
 
 
 @bp.get("/responses/<response_id>")

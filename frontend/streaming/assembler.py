@@ -52,6 +52,7 @@ class ResponseAssembler:
         *,
         logprobs: bool = False,
         make_id: Callable[[str], str] = new_id,
+        on_first_token: Callable[[], None] | None = None,
     ) -> None:
         self.response = response
         self.logprobs = logprobs
@@ -60,6 +61,7 @@ class ResponseAssembler:
         self.output: list[dict[str, Any]] = response["output"]
         self.open: _OpenItem | None = None
         self.first_token = False
+        self.on_first_token = on_first_token
 
     def _seq(self) -> int:
         self.seq += 1
@@ -180,8 +182,11 @@ class ResponseAssembler:
             item = item or self._open("reasoning", out)
             item.parts.append(delta.reasoning)
             out.append(ev.reasoning_text_delta(self._seq(), item.id, item.index, delta.reasoning))
-        if delta.text:
+        if (delta.text or delta.tool_calls) and not self.first_token:
             self.first_token = True
+            if self.on_first_token is not None:
+                self.on_first_token()
+        if delta.text:
             item = self.open if self.open and self.open.kind == "message" else None
             item = item or self._open("message", out)
             item.parts.append(delta.text)
@@ -189,13 +194,19 @@ class ResponseAssembler:
             item.logprobs.extend(lps)
             out.append(ev.output_text_delta(self._seq(), item.id, item.index, delta.text, lps))
         for call in delta.tool_calls:
-            self.first_token = True
             item = self.open
             if item is None or item.kind != "function_call" or item.tool_index != call.index:
                 item = self._open("function_call", out, call.index, call.id, call.name)
             if call.arguments:
                 item.parts.append(call.arguments)
                 out.append(ev.arguments_delta(self._seq(), item.id, item.index, call.arguments))
+        return out
+
+    def consume(self, batch: list[Delta | Final]) -> list[Event]:
+        """The events for a batch of sidecar messages (a Final ends the response)."""
+        out: list[Event] = []
+        for message in batch:
+            out += self.feed(message) if isinstance(message, Delta) else self.finish(message)
         return out
 
     def finish(self, final: Final) -> list[Event]:

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 import msgspec
 from sanic import Request
 
-from inference.protocol import Delta, RequestError
+from inference.protocol import RequestError
 
 from ..client.base import Generation
 from ..errors import APIError, as_api_error
@@ -38,7 +38,6 @@ async def relay(
     *,
     done_marker: bool,
     ping_interval: float,
-    on_first_token: Callable[[], None],
     on_finish: Callable[[ResponseAssembler], Awaitable[None]],
 ) -> None:
     """Stream one generation as SSE; the caller closes `generation` afterwards.
@@ -65,16 +64,7 @@ async def relay(
         await send(encode(assembler.start()))
         try:
             async for batch in generation.batches():
-                events: list[Event] = []
-                for message in batch:
-                    if isinstance(message, Delta):
-                        had_token = assembler.first_token
-                        events += assembler.feed(message)
-                        if not had_token and assembler.first_token:
-                            on_first_token()
-                    else:
-                        events += assembler.finish(message)
-                await send(encode(events))
+                await send(encode(assembler.consume(batch)))
         except (APIError, RequestError) as exc:
             error = as_api_error(exc)
             await send(encode(assembler.fail(error.message)))
