@@ -8,6 +8,7 @@ Deltas, and abort the engine request when the stream is closed early.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -238,6 +239,10 @@ class VllmEngine:
 
     async def shutdown(self) -> None:
         self.engine.shutdown()
+        # Release AsyncLLM now: left to interpreter teardown, its __del__ calls shutdown()
+        # again after module globals are gone and prints a traceback on every Ctrl-C.
+        del self.engine
+        gc.collect()
 
 
 def _on_cpu() -> bool:

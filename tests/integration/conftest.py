@@ -43,3 +43,4 @@ def real_stack() -> Iterator[Stack]:
     stack = Stack(*model, *ENGINE_ARGS, env={"VLLM_CPU_KVCACHE_SPACE": "1"}).start(timeout=600)
     yield stack
     assert stack.stop() == 0, stack.log()
+    assert "Traceback" not in stack.log(), stack.log()  # a clean shutdown prints none
