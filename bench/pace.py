@@ -17,7 +17,7 @@ import statistics
 import time
 
 from frontend.client.uds import UdsSidecarClient
-from inference.protocol import ChatMessage, Delta, GenerateRequest, Sampling
+from inference.protocol import ChatMessage, Delta, GenerateRequest, Role, Sampling
 
 PROMPT = "Write a story about a lighthouse keeper."
 
@@ -40,7 +40,7 @@ async def socket_pace(path: str, requests: int, tokens: int) -> None:
         sampling = Sampling(max_tokens=tokens, temperature=0.0, ignore_eos=True)
         start = time.perf_counter()
         generation = await client.generate(
-            GenerateRequest(f"pace-{i}", [ChatMessage(role="user", content=PROMPT)], sampling)
+            GenerateRequest(f"pace-{i}", [ChatMessage(role=Role.USER, content=PROMPT)], sampling)
         )
         stamps = [
             time.perf_counter()

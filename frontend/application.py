@@ -10,7 +10,7 @@ from sanic import Sanic
 
 import middleware
 
-from . import errors, routes
+from . import errors, metrics, routes
 from .client.uds import UdsSidecarClient
 from .config import PorticoConfig
 from .context import PorticoContext
@@ -33,6 +33,7 @@ def create_app(config: PorticoConfig | None = None, *, name: str = "portico") ->
             cfg.SIDECAR_SOCKET,
             connect_timeout=cfg.SIDECAR_CONNECT_TIMEOUT,
             health_interval=cfg.HEALTH_INTERVAL,
+            on_health=lambda up: metrics.SIDECAR_UP.set(1 if up else 0),
         )
         await client.start()
         app.ctx.sidecar = client

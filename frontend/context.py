@@ -25,9 +25,13 @@ class PorticoContext:
     served_model_name: str = ""
     started_at: int = field(default_factory=lambda: int(time.time()))
 
+    def ready(self) -> bool:
+        """The one readiness predicate (the client's health watch), for routes and /health."""
+        return self.sidecar is not None and self.sidecar.ready
+
     def handshake(self) -> Handshake:
         """The live handshake, or 503 while the sidecar is away."""
-        if self.sidecar is None or self.sidecar.handshake is None or not self.sidecar.healthy:
+        if self.sidecar is None or self.sidecar.handshake is None or not self.sidecar.ready:
             raise ServiceUnavailable("The inference sidecar is not ready; retry shortly.")
         return self.sidecar.handshake
 

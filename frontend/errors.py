@@ -11,9 +11,12 @@ from typing import Any
 
 from sanic import Request, Sanic
 from sanic import exceptions as sanic_errors
+from sanic.helpers import STATUS_CODES
 from sanic.response import HTTPResponse, json
 
 from inference.protocol import ErrorCode, RequestError
+
+from .client.errors import SidecarUnavailable
 
 log = logging.getLogger("portico.errors")
 
@@ -99,14 +102,21 @@ SIDECAR_ERRORS: dict[ErrorCode, type[APIError]] = {
     ErrorCode.INTERNAL: ServerError,
 }
 
-# Sanic's own exceptions (routing, body parsing, size caps), as the errors above.
-SANIC_ERRORS: dict[type[Exception], type[APIError]] = {
-    sanic_errors.NotFound: NotFound,
-    sanic_errors.MethodNotAllowed: MethodNotAllowed,
-    sanic_errors.PayloadTooLarge: PayloadTooLarge,
-    sanic_errors.BadRequest: InvalidRequest,
-    sanic_errors.RequestTimeout: InvalidRequest,
-    sanic_errors.ServiceUnavailable: ServiceUnavailable,
+# Sanic's own exceptions (routing, body parsing, size caps, timeouts, headers): every
+# SanicException keeps its own status, message and headers; by status, the error above whose
+# type and code it takes. A status not listed is an invalid_request_error (4xx) or a
+# server_error (5xx) whose code is the status's reason phrase ("request_timeout",
+# "range_not_satisfiable", "expectation_failed", ...). A 5xx other than 503 is a fault of
+# ours: its message is the generic one, and it is logged.
+SANIC_ERRORS: dict[int, type[APIError]] = {
+    400: InvalidRequest,
+    401: Unauthorized,
+    404: NotFound,
+    405: MethodNotAllowed,
+    413: PayloadTooLarge,
+    429: RateLimited,
+    500: ServerError,
+    503: ServiceUnavailable,
 }
 
 
@@ -119,12 +129,29 @@ def as_api_error(exc: BaseException) -> APIError:
         return exc
     if isinstance(exc, RequestError):
         return from_sidecar(exc)
-    for sanic_cls, api_cls in SANIC_ERRORS.items():
-        if isinstance(exc, sanic_cls):
-            message = str(exc) or type(exc).__name__
-            if isinstance(exc, sanic_errors.NotFound):
-                message = "Not found"
-            return api_cls(message)
+    if isinstance(exc, SidecarUnavailable):
+        return ServiceUnavailable(str(exc))
+    if isinstance(exc, sanic_errors.SanicException):
+        status = exc.status_code
+        if not isinstance(status, int) or not 400 <= status <= 599:
+            status = 500
+        reason = STATUS_CODES.get(status, b"Error").decode()
+        if status >= 500 and status != 503:
+            if not exc.quiet:
+                log.error("unhandled error", exc_info=exc)
+            message = "The server had an error while processing your request."
+        elif isinstance(exc, sanic_errors.NotFound):
+            message = "Not found"
+        else:
+            message = str(exc) or reason
+        api_cls = SANIC_ERRORS.get(status)
+        error = api_cls(message) if api_cls is not None else APIError(message)
+        if api_cls is None:
+            error.status = status
+            error.type = "server_error" if status >= 500 else "invalid_request_error"
+            error.code = reason.lower().replace("-", "_").replace(" ", "_")
+        error.headers = {**error.headers, **{k: str(v) for k, v in (exc.headers or {}).items()}}
+        return error
     log.error("unhandled error", exc_info=exc)
     return ServerError("The server had an error while processing your request.")
 

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from inference.protocol import ChatMessage, GenerateRequest, Handshake, Sampling, Tool, ToolCall
+from inference.protocol import (
+    ChatMessage,
+    GenerateRequest,
+    Handshake,
+    Role,
+    Sampling,
+    Tool,
+    ToolCall,
+    ToolChoice,
+)
 
 from .errors import InvalidRequest, Unsupported
 from .openai.request import (
@@ -81,28 +90,29 @@ def input_messages(body: CreateResponse) -> list[ChatMessage]:
     """This request's input items as chat messages (without instructions or history)."""
     out: list[ChatMessage] = []
     if isinstance(body.input, str):
-        out.append(ChatMessage(role="user", content=body.input))
+        out.append(ChatMessage(role=Role.USER, content=body.input))
         return out
     reasoning: str | None = None
     for index, item in enumerate(body.input):
         param = f"input[{index}]"
         if isinstance(item, MessageItem):
-            role = "system" if item.role == "developer" else item.role
+            role = Role.SYSTEM if item.role == "developer" else Role(item.role)
             message = ChatMessage(role=role, content=_text(item.content, f"{param}.content"))
-            if role == "assistant" and reasoning is not None:
+            if role == Role.ASSISTANT and reasoning is not None:
                 message.reasoning, reasoning = reasoning, None
             out.append(message)
         elif isinstance(item, FunctionCallItem):
             call = ToolCall(id=item.call_id, name=item.name, arguments=item.arguments)
             last = out[-1] if out else None
-            if last is not None and last.role == "assistant":
+            if last is not None and last.role == Role.ASSISTANT:
                 last.tool_calls.append(call)  # parallel calls, or text then a call
             else:
-                out.append(ChatMessage(role="assistant", tool_calls=[call], reasoning=reasoning))
+                message = ChatMessage(role=Role.ASSISTANT, tool_calls=[call], reasoning=reasoning)
+                out.append(message)
                 reasoning = None
         elif isinstance(item, FunctionCallOutputItem):
             content = _text(item.output, f"{param}.output")
-            out.append(ChatMessage(role="tool", content=content, tool_call_id=item.call_id))
+            out.append(ChatMessage(role=Role.TOOL, content=content, tool_call_id=item.call_id))
         elif isinstance(item, ReasoningItem):
             parts = item.content or []
             reasoning = "\n".join(p.text or "" for p in parts) or None
@@ -111,7 +121,7 @@ def input_messages(body: CreateResponse) -> list[ChatMessage]:
     return out
 
 
-def tools(body: CreateResponse, handshake: Handshake) -> tuple[list[Tool], str, str | None]:
+def tools(body: CreateResponse, handshake: Handshake) -> tuple[list[Tool], ToolChoice, str | None]:
     """The function tools, the tool choice (auto|none|required|function) and its name."""
     out: list[Tool] = []
     for index, tool in enumerate(body.tools or []):
@@ -132,7 +142,7 @@ def tools(body: CreateResponse, handshake: Handshake) -> tuple[list[Tool], str, 
                 f"Tool choice '{choice.name}' is not among the request's tools.",
                 param="tool_choice",
             )
-        return out, "function", choice.name
+        return out, ToolChoice.FUNCTION, choice.name
     if not isinstance(choice, str):
         raise _unsupported("tool_choice", f"tool_choice of type '{choice.type}'")
     if choice == "required" and not out:
@@ -141,7 +151,7 @@ def tools(body: CreateResponse, handshake: Handshake) -> tuple[list[Tool], str, 
         raise _unsupported(
             "tools", "tool_choice 'auto' with tools (the sidecar runs no --tool-call-parser)"
         )
-    return out, choice, None
+    return out, ToolChoice(choice), None
 
 
 def sampling(body: CreateResponse) -> Sampling:
@@ -165,7 +175,7 @@ def sampling(body: CreateResponse) -> Sampling:
 
 def output_messages(output: list[dict[str, Any]]) -> list[ChatMessage]:
     """A response's output items as the assistant turn a follow-up request continues from."""
-    message = ChatMessage(role="assistant")
+    message = ChatMessage(role=Role.ASSISTANT)
     for item in output:
         if item["type"] == "message":
             text = "".join(p.get("text", "") for p in item["content"])
@@ -195,7 +205,7 @@ def generate_request(
         kwargs.setdefault("reasoning_effort", body.reasoning.effort)
     if fmt is not None and fmt.type == "json_schema" and fmt.schema_ is None:
         raise InvalidRequest("text.format.schema is required for json_schema.", param="text.format")
-    system = [ChatMessage(role="system", content=body.instructions)] if body.instructions else []
+    system = [ChatMessage(role=Role.SYSTEM, content=body.instructions)] if body.instructions else []
     return GenerateRequest(
         request_id=request_id,
         messages=system + conversation,

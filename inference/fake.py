@@ -5,13 +5,19 @@ satisfy the request's schema, optional reasoning text and logprobs. Behind the r
 SidecarServer it is the "fake sidecar" that speaks the real protocol over a real socket:
 
     python -m inference --fake --socket /tmp/portico.sock
+
+Tests steer one request with directives in its last user message (see `Directives`):
+`fake:finish=error` ends it with that finish reason, `fake:raise` fails it mid-stream with
+an exception, `fake:delay=0.5` sets its seconds per token.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 from .backend import Event
@@ -22,15 +28,18 @@ from .protocol import (
     Delta,
     ErrorCode,
     Final,
+    FinishReason,
     GenerateRequest,
     Handshake,
     HealthReply,
     RequestError,
+    Role,
     Started,
     StatsReply,
     TokenCount,
     TokenLogprob,
     ToolCallDelta,
+    ToolChoice,
     TopLogprob,
     Usage,
 )
@@ -79,6 +88,31 @@ def example_for(schema: dict[str, Any], root: dict[str, Any] | None = None) -> A
     if kind == "array":
         return [example_for(schema.get("items", {}), root)] * schema.get("minItems", 0)
     return {"string": "fake", "integer": 1, "number": 1.5, "boolean": True}.get(kind)
+
+
+_DIRECTIVE = re.compile(r"fake:(finish|raise|delay)(?:=([\w.]+))?")
+
+
+@dataclass
+class Directives:
+    """How a test asked this request to behave (parsed from its last user message)."""
+
+    finish: FinishReason | None = None  # end with this reason instead of stop/length
+    raise_after: int | None = None  # raise after this many deltas
+    delay: float | None = None  # seconds per token
+
+    @classmethod
+    def of(cls, request: GenerateRequest) -> Directives:
+        last = next((m.content or "" for m in reversed(request.messages) if m.role == "user"), "")
+        found = cls()
+        for name, value in _DIRECTIVE.findall(last):
+            if name == "finish":
+                found.finish = FinishReason(value)
+            elif name == "raise":
+                found.raise_after = 2
+            else:
+                found.delay = float(value)
+        return found
 
 
 def _words(messages: list[ChatMessage]) -> int:
@@ -131,19 +165,29 @@ class FakeEngine:
         self.total += 1
         try:
             yield Started(prompt_tokens=prompt, max_tokens=limit)
-            async for event in self._output(request, limit, prompt):
+            directives = Directives.of(request)
+            sent = 0
+            async for event in self._output(request, limit, prompt, directives):
+                if isinstance(event, Final) and directives.finish is not None:
+                    event.finish_reason = directives.finish
+                    if directives.finish == FinishReason.ERROR:
+                        event.error = "the fake engine failed this request, as asked"
                 yield event
+                sent += 1
+                if directives.raise_after is not None and sent >= directives.raise_after:
+                    raise RuntimeError("the fake engine broke mid-stream, as asked")
         finally:
             self.running -= 1
 
     async def _output(
-        self, request: GenerateRequest, limit: int, prompt: int
+        self, request: GenerateRequest, limit: int, prompt: int, directives: Directives
     ) -> AsyncIterator[Event]:
+        delay = self.token_delay if directives.delay is None else directives.delay
         used = reasoning_used = 0
         if self.reasoning and limit > 1:
             reasoning_used = 2
             used += 2
-            yield Delta(reasoning="Thinking briefly.")
+            yield Delta(reasoning="Thinking briefly.", tokens=2)
         call = self._tool_call(request)
         if call is not None:
             name, args = call
@@ -151,18 +195,20 @@ class FakeEngine:
             pieces = _chunks(args, 4)
             sent = pieces[: limit - used]
             for piece in sent:
-                await self._pause()
-                yield Delta(tool_calls=[ToolCallDelta(index=0, arguments=piece)])
+                await asyncio.sleep(delay)
+                yield Delta(tool_calls=[ToolCallDelta(index=0, arguments=piece)], tokens=1)
             used += len(sent)
-            reason = "tool_calls" if len(sent) == len(pieces) else "length"
+            reason = FinishReason.TOOL_CALLS if len(sent) == len(pieces) else FinishReason.LENGTH
         else:
             words = self._text(request)
             emitted = words[: limit - used]
             for start in range(0, len(emitted), self.tokens_per_delta):
                 chunk = emitted[start : start + self.tokens_per_delta]
-                await self._pause()
-                yield Delta(text="".join(chunk), logprobs=self._logprobs(request, chunk))
-            reason = "length" if len(words) > len(emitted) else "stop"
+                await asyncio.sleep(delay)
+                yield Delta(
+                    text="".join(chunk), logprobs=self._logprobs(request, chunk), tokens=len(chunk)
+                )
+            reason = FinishReason.LENGTH if len(words) > len(emitted) else FinishReason.STOP
             used += len(emitted)
         yield Final(
             finish_reason=reason,
@@ -183,15 +229,15 @@ class FakeEngine:
 
     def _tool_call(self, request: GenerateRequest) -> tuple[str, str] | None:
         tools = {t.name: t for t in request.tools}
-        if not tools or request.tool_choice == "none":
+        if not tools or request.tool_choice == ToolChoice.NONE:
             return None
-        if request.tool_choice == "function" and request.tool_name in tools:
+        if request.tool_choice == ToolChoice.FUNCTION and request.tool_name in tools:
             name: str | None = request.tool_name
-        elif request.tool_choice == "required":
+        elif request.tool_choice == ToolChoice.REQUIRED:
             name = next(iter(tools))
         else:  # auto: call a tool only when the last user message names it
             last = next(
-                (m.content or "" for m in reversed(request.messages) if m.role == "user"), ""
+                (m.content or "" for m in reversed(request.messages) if m.role == Role.USER), ""
             )
             name = next((n for n in tools if n in last), None)
         if name is None:
@@ -215,9 +261,6 @@ class FakeEngine:
             )
             for tok in chunk
         ]
-
-    async def _pause(self) -> None:
-        await asyncio.sleep(self.token_delay)
 
     async def count_tokens(self, request: CountTokens) -> TokenCount:
         return TokenCount(tokens=_words(request.messages), max_model_len=self.max_model_len)

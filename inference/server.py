@@ -1,8 +1,10 @@
 """The sidecar's socket server: accepts frontend connections on a Unix socket.
 
 Owns the conversation rules of docs/protocol.md on the sidecar side: HELLO/HANDSHAKE first,
-then requests; one generation at a time per connection; a CANCEL or a dropped connection
-aborts that generation; SIGTERM stops accepting, drains running generations, then exits.
+then requests; one generation at a time per connection; every running generation is known by
+its request id, so a CANCEL or QUERY by id works from any connection (any frontend worker);
+a dropped connection aborts its generation (the safety net); SIGTERM stops accepting, drains
+running generations, then exits.
 """
 
 from __future__ import annotations
@@ -19,23 +21,62 @@ from .protocol import (
     DEFAULT_MAX_FRAME,
     PROTOCOL_VERSION,
     Cancel,
+    CancelReply,
     CountTokens,
+    Delta,
     Error,
     ErrorCode,
     Final,
+    FinishReason,
     GenerateRequest,
     Health,
     Hello,
     ProtocolError,
+    Query,
+    QueryReply,
     RequestError,
+    Started,
     Stats,
     Struct,
+    Usage,
     encode,
     read_message,
 )
 
 log = logging.getLogger("portico.sidecar")
 BACKLOG = 4096  # a Unix socket refuses (EAGAIN) past its backlog: room for connect bursts
+
+
+class Running:
+    """One generation in flight: its task, its connection's writer, and what it produced."""
+
+    __slots__ = ("aborted", "prompt_tokens", "request_id", "task", "tokens", "writer")
+
+    def __init__(self, request_id: str, writer: asyncio.StreamWriter) -> None:
+        self.request_id = request_id
+        self.writer = writer
+        self.task: asyncio.Task[None] | None = None
+        self.prompt_tokens = 0
+        self.tokens = 0
+        self.aborted = False  # cancelled on request: the task answers FINAL abort
+
+    def live(self) -> bool:
+        return self.task is not None and not self.task.done()
+
+    def abort(self, *, answer: bool = True) -> bool:
+        """Cancel the task; with `answer`, it sends FINAL abort on its connection."""
+        if self.task is None or self.task.done():
+            return False
+        self.aborted = answer
+        self.task.cancel()
+        return True
+
+    def pending(self) -> list[asyncio.Task[None]]:
+        return [self.task] if self.task is not None else []
+
+    def final_abort(self) -> Final:
+        usage = Usage(prompt_tokens=self.prompt_tokens, completion_tokens=self.tokens)
+        return Final(finish_reason=FinishReason.ABORT, usage=usage)
 
 
 class SidecarServer:
@@ -53,6 +94,7 @@ class SidecarServer:
         self.drain_timeout = drain_timeout
         self._server: asyncio.Server | None = None
         self._generations: set[asyncio.Task[None]] = set()
+        self._running: dict[str, Running] = {}  # request id -> generation in flight
         self._connections: set[asyncio.Task[None]] = set()
         self._stopped = asyncio.Event()
         self._draining = False
@@ -105,7 +147,7 @@ class SidecarServer:
         task = asyncio.current_task()
         assert task is not None
         self._connections.add(task)
-        generation: asyncio.Task[None] | None = None
+        current: Running | None = None  # this connection's generation
         try:
             if not await self._handshake(reader, writer):
                 return
@@ -114,20 +156,13 @@ class SidecarServer:
                 if message is None:
                     break  # the client went away: abort what it was waiting for
                 if isinstance(message, GenerateRequest):
-                    if self._draining:
-                        self._send(writer, Error(ErrorCode.OVERLOADED, "the sidecar is stopping"))
-                    elif generation is not None and not generation.done():
+                    if current is not None and current.live():
                         self._send(writer, Error(ErrorCode.INVALID_REQUEST, "busy connection"))
                     else:
-                        generation = asyncio.create_task(self._generate(message, writer))
-                        self._generations.add(generation)
-                        generation.add_done_callback(self._generations.discard)
-                elif isinstance(message, Cancel):
-                    if generation is not None and not generation.done():
-                        generation.cancel()
-                        with contextlib.suppress(asyncio.CancelledError):
-                            await generation
-                        self._send(writer, Final(finish_reason="abort"))
+                        current = self._start(message, writer)
+                elif isinstance(message, Cancel) and message.request_id is None:
+                    if current is not None and current.abort():
+                        await asyncio.gather(*current.pending(), return_exceptions=True)
                 else:
                     self._send(writer, await self._control(message))
                 await writer.drain()
@@ -138,13 +173,36 @@ class SidecarServer:
             pass  # cancelled: stop() is closing every connection
         finally:
             self._connections.discard(task)
-            if generation is not None and not generation.done():
-                generation.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await generation
+            if current is not None and current.abort(answer=False):  # EOF: nobody to answer
+                await asyncio.gather(*current.pending(), return_exceptions=True)
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
+
+    def _start(self, request: GenerateRequest, writer: asyncio.StreamWriter) -> Running | None:
+        """Start a generation, or refuse it with an ERROR (draining, duplicate id)."""
+        if self._draining:
+            self._send(writer, Error(ErrorCode.OVERLOADED, "the sidecar is stopping"))
+            return None
+        if request.request_id in self._running:
+            message = f"a generation with request id {request.request_id!r} is already running"
+            self._send(writer, Error(ErrorCode.INVALID_REQUEST, message))
+            return None
+        running = Running(request.request_id, writer)
+        running.task = asyncio.create_task(self._generate(request, running))
+        self._running[request.request_id] = running
+        self._generations.add(running.task)
+        running.task.add_done_callback(lambda task: self._ended(running, task))
+        return running
+
+    def _ended(self, running: Running, task: asyncio.Task[None]) -> None:
+        """A generation task ended: forget it, and answer FINAL abort if it was cancelled on
+        request (also when the cancel came before the task ever ran)."""
+        self._generations.discard(task)
+        if self._running.get(running.request_id) is running:
+            del self._running[running.request_id]
+        if task.cancelled() and running.aborted:
+            self._send(running.writer, running.final_abort())
 
     async def _handshake(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
         hello = await read_message(reader, self.max_frame)
@@ -164,16 +222,21 @@ class SidecarServer:
         self._send(writer, self.engine.handshake())
         return True
 
-    async def _generate(self, request: GenerateRequest, writer: asyncio.StreamWriter) -> None:
+    async def _generate(self, request: GenerateRequest, running: Running) -> None:
+        writer = running.writer
         stream = self.engine.generate(request)
         try:
             async for event in stream:
+                if isinstance(event, Delta):
+                    running.tokens += event.tokens
+                elif isinstance(event, Started):
+                    running.prompt_tokens = event.prompt_tokens
                 writer.write(encode(event))
                 await writer.drain()
         except RequestError as exc:
             self._send(writer, Error(exc.code, exc.message, exc.param))
         except (ConnectionError, asyncio.CancelledError):
-            raise
+            raise  # a dropped connection, a CANCEL (answered by _ended) or the sidecar stopping
         except Exception as exc:
             log.exception("generation %s failed", request.request_id)
             self._send(writer, Error(ErrorCode.INTERNAL, f"{type(exc).__name__}: {exc}"))
@@ -188,6 +251,20 @@ class SidecarServer:
                 return self.engine.stats()
             if isinstance(message, CountTokens):
                 return await self.engine.count_tokens(message)
+            if isinstance(message, Cancel) and message.request_id is not None:
+                running = self._running.get(message.request_id)
+                cancelled = running is not None and running.abort()
+                if cancelled:
+                    log.info("generation %s cancelled (%s)", message.request_id, message.reason)
+                return CancelReply(request_id=message.request_id, cancelled=cancelled)
+            if isinstance(message, Query):
+                running = self._running.get(message.request_id)
+                return QueryReply(
+                    request_id=message.request_id,
+                    running=running is not None,
+                    prompt_tokens=running.prompt_tokens if running else 0,
+                    output_tokens=running.tokens if running else 0,
+                )
         except RequestError as exc:
             return Error(exc.code, exc.message, exc.param)
         except Exception as exc:

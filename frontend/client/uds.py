@@ -12,14 +12,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from inference.protocol import (
     PROTOCOL_VERSION,
+    Cancel,
+    CancelReply,
     CountTokens,
     Delta,
     Error,
-    ErrorCode,
     Final,
     FrameDecoder,
     GenerateRequest,
@@ -28,6 +29,8 @@ from inference.protocol import (
     HealthReply,
     Hello,
     ProtocolError,
+    Query,
+    QueryReply,
     RequestError,
     Started,
     Stats,
@@ -37,19 +40,15 @@ from inference.protocol import (
     encode,
 )
 
-from ..errors import ServiceUnavailable
+from .errors import SidecarUnavailable
 
 log = logging.getLogger("portico.client")
-UNREACHABLE = "The inference sidecar is not reachable; retry shortly."
 READ_SIZE = 1 << 16
 CONNECT_RETRIES = 20  # a full listen backlog answers EAGAIN at once: wait a little, retry
 
 
 def _error(message: Error) -> RequestError:
-    known = message.code in ErrorCode.__members__.values()
-    return RequestError(
-        ErrorCode(message.code) if known else ErrorCode.INTERNAL, message.message, message.param
-    )
+    return RequestError(message.code, message.message, message.param)
 
 
 class Connection:
@@ -70,10 +69,10 @@ class Connection:
             try:
                 data = await self.reader.read(READ_SIZE)
                 if not data:
-                    raise ServiceUnavailable(f"{UNREACHABLE} (connection closed)")
+                    raise SidecarUnavailable("connection closed")
                 batch = self.decoder.feed(data)
             except (ProtocolError, ConnectionError) as exc:
-                raise ServiceUnavailable(f"{UNREACHABLE} ({exc})") from None
+                raise SidecarUnavailable(str(exc)) from None
             if batch:
                 return batch
 
@@ -92,9 +91,16 @@ class Connection:
 
 
 class UdsGeneration:
-    def __init__(self, client: UdsSidecarClient, connection: Connection, started: Started) -> None:
+    def __init__(
+        self,
+        client: UdsSidecarClient,
+        connection: Connection,
+        request_id: str,
+        started: Started,
+    ) -> None:
         self.client = client
         self.connection = connection
+        self.request_id = request_id
         self.started = started
         self.finished = False
 
@@ -113,16 +119,16 @@ class UdsGeneration:
             if batch:
                 yield batch
 
-    async def __aiter__(self) -> AsyncIterator[Delta | Final]:
-        async for batch in self.batches():
-            for message in batch:
-                yield message
+    def abort(self) -> None:
+        """Close the connection now: the sidecar aborts the engine request on EOF, and a
+        pending `batches()` read ends with SidecarUnavailable."""
+        self.connection.close()
 
     async def close(self) -> None:
         if self.finished:
             self.client.release(self.connection)
         else:
-            self.connection.close()  # the sidecar aborts the engine request on EOF
+            self.abort()
 
 
 class UdsSidecarClient:
@@ -133,6 +139,7 @@ class UdsSidecarClient:
         connect_timeout: float = 5.0,
         health_interval: float = 5.0,
         max_idle: int = 256,
+        on_health: Callable[[bool], None] | None = None,
     ) -> None:
         self.path = path
         self.connect_timeout = connect_timeout
@@ -144,13 +151,15 @@ class UdsSidecarClient:
         self._control: Connection | None = None
         self._control_lock = asyncio.Lock()
         self._watch: asyncio.Task[None] | None = None
+        self._on_health = on_health  # told of every change seen by the health watch
 
     @property
     def handshake(self) -> Handshake | None:
         return self._handshake
 
     @property
-    def healthy(self) -> bool:
+    def ready(self) -> bool:
+        """The one readiness predicate: a handshake was made and the last probe passed."""
         return self._healthy and self._handshake is not None
 
     async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
@@ -162,8 +171,8 @@ class UdsSidecarClient:
             except BlockingIOError:  # the listen backlog is full for a moment
                 await asyncio.sleep(0.005 * (attempt + 1))
             except (OSError, TimeoutError) as exc:
-                raise ServiceUnavailable(f"{UNREACHABLE} ({type(exc).__name__})") from None
-        raise ServiceUnavailable(f"{UNREACHABLE} (its listen backlog stayed full)")
+                raise SidecarUnavailable(type(exc).__name__) from None
+        raise SidecarUnavailable("its listen backlog stayed full")
 
     async def _connect(self, *first: Struct) -> tuple[Connection, Handshake]:
         """Open a connection and send HELLO plus `first` in one write (no round trip)."""
@@ -179,7 +188,7 @@ class UdsSidecarClient:
             raise
         if not isinstance(handshake, Handshake) or handshake.protocol_version != PROTOCOL_VERSION:
             connection.close()
-            raise ServiceUnavailable(f"{UNREACHABLE} (bad handshake)")
+            raise SidecarUnavailable("bad handshake")
         self._handshake = handshake
         return connection, handshake
 
@@ -197,13 +206,13 @@ class UdsSidecarClient:
                 continue
             connection.writer.write(encode(request))
             try:
-                return await self._started(connection)
-            except ServiceUnavailable:
+                return await self._started(connection, request.request_id)
+            except SidecarUnavailable:
                 continue
         connection, _ = await self._connect(request)
-        return await self._started(connection)
+        return await self._started(connection, request.request_id)
 
-    async def _started(self, connection: Connection) -> UdsGeneration:
+    async def _started(self, connection: Connection, request_id: str) -> UdsGeneration:
         try:
             started = await connection.receive()
         except RequestError:
@@ -214,8 +223,8 @@ class UdsSidecarClient:
             raise
         if not isinstance(started, Started):
             connection.close()
-            raise ServiceUnavailable(f"{UNREACHABLE} (expected STARTED)")
-        return UdsGeneration(self, connection, started)
+            raise SidecarUnavailable("expected STARTED")
+        return UdsGeneration(self, connection, request_id, started)
 
     async def _ask(self, message: Struct) -> Struct:
         async with self._control_lock:
@@ -225,7 +234,7 @@ class UdsSidecarClient:
                 try:
                     self._control.writer.write(encode(message))
                     return await self._control.receive()
-                except ServiceUnavailable:
+                except SidecarUnavailable:
                     self._control.close()
                     self._control = None
                     if attempt == 2:
@@ -237,6 +246,17 @@ class UdsSidecarClient:
         assert isinstance(reply, TokenCount)
         return reply
 
+    async def cancel(self, request_id: str, reason: str = "client") -> bool:
+        """Abort a generation by request id, wherever its connection is; False if unknown."""
+        reply = await self._ask(Cancel(request_id=request_id, reason=reason))
+        assert isinstance(reply, CancelReply)
+        return reply.cancelled
+
+    async def query(self, request_id: str) -> QueryReply:
+        reply = await self._ask(Query(request_id=request_id))
+        assert isinstance(reply, QueryReply)
+        return reply
+
     async def stats(self) -> StatsReply:
         reply = await self._ask(Stats())
         assert isinstance(reply, StatsReply)
@@ -246,7 +266,7 @@ class UdsSidecarClient:
         try:
             reply = await self._ask(Health())
             self._healthy = isinstance(reply, HealthReply) and reply.healthy
-        except (ServiceUnavailable, RequestError):
+        except (SidecarUnavailable, RequestError):
             self._healthy = False
         if not self._healthy:
             self._drop_idle()  # a restarted sidecar: pooled connections are dead
@@ -267,6 +287,8 @@ class UdsSidecarClient:
             now = await self.probe()
             if now != was:
                 log.info("sidecar at %s is %s", self.path, "healthy" if now else "unreachable")
+            if self._on_health is not None:
+                self._on_health(now)
             # Poll quickly until the first handshake, then at the configured interval.
             await asyncio.sleep(self.health_interval if now else min(0.5, self.health_interval))
 

@@ -14,11 +14,8 @@ bp = Blueprint("ops")
 @bp.get("/health")
 async def health(request: Request) -> HTTPResponse:
     ctx = of(request)
-    sidecar = ctx.sidecar
-    if sidecar is not None and sidecar.healthy and sidecar.handshake is not None:
-        metrics.SIDECAR_UP.set(1)
-        return json({"status": "ok", "models": sidecar.handshake.model_names})
-    metrics.SIDECAR_UP.set(0)
+    if ctx.ready():
+        return json({"status": "ok", "models": ctx.handshake().model_names})
     return json({"status": "unavailable"}, status=503, headers={"Retry-After": "5"})
 
 

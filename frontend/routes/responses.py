@@ -1,7 +1,7 @@
 """`/v1/responses`: create (JSON or SSE), retrieve and delete stored responses.
 
-Thin: validate, translate, hand the generation to the assembler (and the SSE writer when
-streaming), store the result. Every failure is raised and mapped in errors.py.
+Thin: validate, translate, open a ResponseRun (frontend/run.py) with its observers, and
+hand it to the JSON answer or the SSE writer. Every failure is raised and mapped in errors.py.
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ from inference.protocol import ChatMessage
 from .. import metrics, translate
 from ..context import PorticoContext, of
 from ..errors import NotFound, ServiceUnavailable
+from ..observers import MetricsObserver, StoreObserver
 from ..openai.parse import parse_body
 from ..openai.request import CreateResponse
 from ..openai.response import new_id, skeleton
-from ..store import StoredResponse
+from ..run import ResponseRun, RunObserver
 from ..streaming import sse
 from ..streaming.assembler import ResponseAssembler
 
@@ -36,16 +37,16 @@ async def _history(ctx: PorticoContext, tenant: str, previous_id: str | None) ->
     entry = await ctx.store.get(tenant, previous_id) if ctx.store else None
     if entry is None:
         raise NotFound(
-            f"Previous response with id '{previous_id}' not found.", param="previous_response_id"
+            f"Previous response with id '{previous_id}' not found.",
+            param="previous_response_id",
+            code="previous_response_not_found",
         )
     return entry.conversation
 
 
-@bp.post("/responses")
-async def create_response(request: Request) -> HTTPResponse | None:
-    started = time.monotonic()
+async def _open_run(request: Request, body: CreateResponse, started: float) -> ResponseRun:
+    """Validate against the live sidecar, translate, and start the generation."""
     ctx = of(request)
-    body = parse_body(CreateResponse, request.json)
     handshake = ctx.handshake()
     model = ctx.resolve_model(body.model)
     tenant = _tenant(request)
@@ -55,53 +56,43 @@ async def create_response(request: Request) -> HTTPResponse | None:
     generate = translate.generate_request(
         body, conversation, request_id=response_id, handshake=handshake
     )
-
-    def first_token() -> None:
-        metrics.TTFT_SECONDS.labels(model).observe(time.monotonic() - started)
-
+    if ctx.sidecar is None:
+        raise ServiceUnavailable("The inference sidecar is not ready; retry shortly.")
     assembler = ResponseAssembler(
         skeleton(body, response_id=response_id, model=model),
         logprobs=generate.sampling.top_logprobs is not None,
-        on_first_token=first_token,
     )
+    observers: list[RunObserver] = []
+    if body.store is not False and ctx.store is not None:
+        observers.append(StoreObserver(ctx.store, tenant, conversation))
+    run = ResponseRun(
+        ctx.sidecar,
+        generate,
+        assembler,
+        observers=observers,
+        timeout=request.app.config.GENERATION_TIMEOUT,
+    )
+    await run.start()
+    run.observers.append(MetricsObserver(model, started))  # counted once it runs
+    return run
 
-    async def finish(done: ResponseAssembler) -> None:
-        response = done.response
-        usage = response.get("usage")
-        if usage is not None:
-            metrics.INPUT_TOKENS.labels(model).inc(usage["input_tokens"])
-            metrics.CACHED_TOKENS.labels(model).inc(usage["input_tokens_details"]["cached_tokens"])
-            metrics.OUTPUT_TOKENS.labels(model).inc(usage["output_tokens"])
-        metrics.RESPONSES.labels(model, response["status"]).inc()
-        if body.store is not False and ctx.store is not None and response["status"] != "failed":
-            history = conversation + translate.output_messages(response["output"])
-            await ctx.store.put(tenant, StoredResponse(response=response, conversation=history))
 
-    sidecar = ctx.sidecar
-    if sidecar is None:
-        raise ServiceUnavailable("The inference sidecar is not ready; retry shortly.")
-    metrics.IN_FLIGHT.inc()
+@bp.post("/responses")
+async def create_response(request: Request) -> HTTPResponse | None:
+    started = time.monotonic()
+    body = parse_body(CreateResponse, request.json)
     try:
-        generation = await sidecar.generate(generate)
-        try:
+        async with await _open_run(request, body, started) as run:
             if body.stream:
                 await sse.relay(
                     request,
-                    generation,
-                    assembler,
+                    run,
                     done_marker=not request.app.config.COMPATIBILITY_MODE,
                     ping_interval=request.app.config.SSE_PING_INTERVAL,
-                    on_finish=finish,
                 )
                 return None
-            async for batch in generation.batches():
-                assembler.consume(batch)
-            await finish(assembler)
-            return json(assembler.response)
-        finally:
-            await generation.close()
+            return json(await run.result())
     finally:
-        metrics.IN_FLIGHT.dec()
         metrics.REQUEST_SECONDS.labels("/v1/responses").observe(time.monotonic() - started)
 
 

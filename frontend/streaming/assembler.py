@@ -10,11 +10,24 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from inference.protocol import Delta, Final, TokenLogprob
+from inference.protocol import Delta, Final, FinishReason, TokenLogprob
 
 from ..openai.response import new_id, usage
 from . import events as ev
 from .events import Event
+
+REPETITION = "The engine stopped the generation: it detected a repeating token pattern."
+ENGINE_ERROR = "The engine failed while generating this response."
+
+# Every engine outcome, explicitly: finish reason -> (Response status, terminal event type).
+OUTCOMES: dict[FinishReason, tuple[str, str]] = {
+    FinishReason.STOP: ("completed", "completed"),
+    FinishReason.TOOL_CALLS: ("completed", "completed"),
+    FinishReason.LENGTH: ("incomplete", "incomplete"),
+    FinishReason.ABORT: ("cancelled", "failed"),  # the spec has no response.cancelled event
+    FinishReason.REPETITION: ("failed", "failed"),
+    FinishReason.ERROR: ("failed", "failed"),
+}
 
 
 def logprob_dicts(logprobs: list[TokenLogprob]) -> list[dict[str, Any]]:
@@ -62,6 +75,7 @@ class ResponseAssembler:
         self.open: _OpenItem | None = None
         self.first_token = False
         self.on_first_token = on_first_token
+        self.finish_reason: FinishReason | None = None  # the sidecar's, once FINAL arrived
 
     def _seq(self) -> int:
         self.seq += 1
@@ -209,22 +223,44 @@ class ResponseAssembler:
             out += self.feed(message) if isinstance(message, Delta) else self.finish(message)
         return out
 
+    @property
+    def done(self) -> bool:
+        """Whether the terminal event (completed, incomplete or failed) was produced."""
+        return self.response["status"] != "in_progress"
+
     def finish(self, final: Final) -> list[Event]:
-        incomplete = final.finish_reason == "length"
-        status = "incomplete" if incomplete else "completed"
-        out = self._close(status)
-        self.response["status"] = status
+        """The closing events for the sidecar's FINAL, by the OUTCOMES table."""
+        self.finish_reason = final.finish_reason
+        status, event = OUTCOMES[final.finish_reason]
         self.response["usage"] = usage(final.usage)
-        if incomplete:
+        if status == "failed":
+            text = REPETITION if final.finish_reason == FinishReason.REPETITION else None
+            return self.fail(text or final.error or ENGINE_ERROR)
+        out = self._close("incomplete" if status != "completed" else "completed")
+        self.response["status"] = status
+        if status == "incomplete":
             self.response["incomplete_details"] = {"reason": "max_output_tokens"}
-        else:
+        elif status == "completed":
             self.response["completed_at"] = int(time.time())
-        out.append(ev.response_event(status, self._seq(), self._snapshot()))
+        out.append(ev.response_event(event, self._seq(), self._snapshot()))
         return out
 
     def fail(self, message: str, code: str = "server_error") -> list[Event]:
-        out = self._close("incomplete")
+        """End the response as failed (an engine error, a timeout, a lost sidecar)."""
+        try:
+            out = self._close("incomplete")
+        except Exception:  # even a broken item must not keep the stream from ending
+            self.open, out = None, []
         self.response["status"] = "failed"
         self.response["error"] = {"code": code, "message": message}
         out.append(ev.response_event("failed", self._seq(), self._snapshot()))
         return out
+
+    def cancel(self) -> None:
+        """End the response as cancelled, without events (nobody is listening)."""
+        self.open = None
+        self.response["status"] = "cancelled"
+
+    def error(self, message: str, code: str = "server_error") -> list[Event]:
+        """An `error` event (an unexpected failure), then the response as failed."""
+        return [ev.error_event(self._seq(), message, code), *self.fail(message, code)]

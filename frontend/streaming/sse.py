@@ -1,26 +1,27 @@
 """The SSE writer: events to `text/event-stream` bytes, keep-alives, and the stream's end.
 
 Owns the byte format (`event:`/`data:` lines, `data: [DONE]` in native mode) and the loop
-that relays a sidecar generation to one HTTP client.
+that relays one response run to one HTTP client. What the events mean is the run's business
+(frontend/run.py); this module only frames them and keeps an idle connection alive.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
-from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 import msgspec
 from sanic import Request
 
-from inference.protocol import RequestError
-
-from ..client.base import Generation
-from ..errors import APIError, as_api_error
-from .assembler import ResponseAssembler
 from .events import Event
 
+if TYPE_CHECKING:
+    from ..run import ResponseRun
+
+log = logging.getLogger("portico.sse")
 DONE = b"data: [DONE]\n\n"
 KEEPALIVE = b": keep-alive\n\n"
 HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -32,15 +33,9 @@ def encode(events: list[Event]) -> bytes:
 
 
 async def relay(
-    request: Request,
-    generation: Generation,
-    assembler: ResponseAssembler,
-    *,
-    done_marker: bool,
-    ping_interval: float,
-    on_finish: Callable[[ResponseAssembler], Awaitable[None]],
+    request: Request, run: ResponseRun, *, done_marker: bool, ping_interval: float
 ) -> None:
-    """Stream one generation as SSE; the caller closes `generation` afterwards.
+    """Stream one started run as SSE; the caller closes the run afterwards.
 
     Returns None: the response went out through `request.respond()`, and Sanic logs an
     error for a handler that returns a response after that."""
@@ -61,14 +56,15 @@ async def relay(
 
     pinger = asyncio.create_task(keep_alive())
     try:
-        await send(encode(assembler.start()))
         try:
-            async for batch in generation.batches():
-                await send(encode(assembler.consume(batch)))
-        except (APIError, RequestError) as exc:
-            error = as_api_error(exc)
-            await send(encode(assembler.fail(error.message)))
-        await on_finish(assembler)
+            async for events in run.events():
+                await send(encode(events))
+        except (asyncio.CancelledError, ConnectionError):
+            raise  # the client left: the run is aborted by the caller's close()
+        except Exception:  # a failure past the run's own handling: still end well-formed
+            log.exception("the stream of %s broke", run.request.request_id)
+            if not run.done:
+                await send(encode(run.assembler.error("The server had an error.")))
         if done_marker:
             await send(DONE)
     finally:

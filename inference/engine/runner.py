@@ -13,14 +13,6 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-import vllm
-from vllm.inputs import tokens_input
-from vllm.reasoning import ReasoningParserManager
-from vllm.tool_parsers import ToolParserManager
-from vllm.usage.usage_lib import UsageContext
-from vllm.v1.engine.async_llm import AsyncLLM
-from vllm.v1.engine.exceptions import EngineDeadError, EngineGenerateError
-
 from inference.backend import Event
 from inference.protocol import (
     PROTOCOL_VERSION,
@@ -28,6 +20,7 @@ from inference.protocol import (
     Delta,
     ErrorCode,
     Final,
+    FinishReason,
     GenerateRequest,
     Handshake,
     HealthReply,
@@ -36,6 +29,7 @@ from inference.protocol import (
     StatsReply,
     TokenCount,
     TokenLogprob,
+    ToolChoice,
     TopLogprob,
     Usage,
 )
@@ -43,16 +37,41 @@ from inference.protocol import (
 from . import chat, sampling, tools
 from .args import engine_args
 from .reasoning import NoReasoning, ParsedReasoning, ReasoningSplit
+from .vllm_api import (
+    INVALID,
+    VERSION,
+    AsyncLLM,
+    EngineDeadError,
+    EngineGenerateError,
+    ReasoningParserManager,
+    ToolParserManager,
+    UsageContext,
+    on_cpu,
+    tokens_input,
+)
 
 log = logging.getLogger("portico.engine")
-FINISH = {"stop": "stop", "length": "length", "abort": "abort"}
+# vLLM's finish reasons (CompletionOutput.finish_reason), each mapped explicitly.
+FINISH = {
+    "stop": FinishReason.STOP,
+    "length": FinishReason.LENGTH,
+    "abort": FinishReason.ABORT,
+    "error": FinishReason.ERROR,
+    "repetition": FinishReason.REPETITION,
+}
 
-try:  # vLLM 0.32 raises its own validation error; 0.26 a ValueError subclass
-    from vllm.exceptions import VLLMValidationError
 
-    INVALID: tuple[type[Exception], ...] = (ValueError, VLLMValidationError)
-except ImportError:  # pragma: no cover - older vLLM
-    INVALID = (ValueError,)
+def finish_of(raw: str | None, called: bool) -> tuple[FinishReason, str | None]:
+    """The protocol finish reason for vLLM's, and an error text when it is an error."""
+    reason = FINISH.get(raw or "stop")
+    if reason is None:
+        log.warning("vLLM finished a request with an unknown reason %r", raw)
+        return FinishReason.ERROR, f"the engine ended the request with an unknown reason {raw!r}"
+    if reason == FinishReason.ERROR:
+        return reason, "the engine failed this request (vLLM finish reason 'error')"
+    if reason == FinishReason.STOP and called:
+        return FinishReason.TOOL_CALLS, None
+    return reason, None
 
 
 def _logprobs(
@@ -107,8 +126,8 @@ class VllmEngine:
             if self.reasoning_parser_name
             else None
         )
-        platform = "cpu" if _on_cpu() else "cuda"
-        self.engine_label = f"vllm {vllm.__version__} ({platform})"
+        platform = "cpu" if on_cpu() else "cuda"
+        self.engine_label = f"vllm {VERSION} ({platform})"
         names = namespace.served_model_name or [namespace.model]
         self.model_names = [names] if isinstance(names, str) else list(names)
         self.total = 0
@@ -124,7 +143,11 @@ class VllmEngine:
         )
 
     def _prompt(self, request: GenerateRequest | CountTokens) -> list[int]:
-        prompt_tools = [] if getattr(request, "tool_choice", "auto") == "none" else request.tools
+        prompt_tools = (
+            []
+            if getattr(request, "tool_choice", ToolChoice.AUTO) == ToolChoice.NONE
+            else request.tools
+        )
         return chat.render(
             self.tokenizer,
             request.messages,
@@ -134,7 +157,7 @@ class VllmEngine:
         )
 
     async def generate(self, request: GenerateRequest) -> AsyncIterator[Event]:
-        if request.tools and request.tool_choice == "auto" and self.tool_parser is None:
+        if request.tools and request.tool_choice == ToolChoice.AUTO and self.tool_parser is None:
             raise RequestError(
                 ErrorCode.UNSUPPORTED,
                 "tools with tool_choice auto need --tool-call-parser",
@@ -205,14 +228,17 @@ class VllmEngine:
                 text, call_deltas = text + tail, call_deltas + tail_calls
             if reasoning or text or call_deltas:
                 yield Delta(
-                    text=text, reasoning=reasoning, tool_calls=call_deltas, logprobs=logprobs
+                    text=text,
+                    reasoning=reasoning,
+                    tool_calls=call_deltas,
+                    logprobs=logprobs,
+                    tokens=len(ids),
                 )
             if output.finished:
-                reason = FINISH.get(out.finish_reason or "stop", "stop")
-                if reason == "stop" and calls.called:
-                    reason = "tool_calls"
+                reason, error = finish_of(out.finish_reason, calls.called)
                 yield Final(
                     finish_reason=reason,
+                    error=error,
                     usage=Usage(
                         prompt_tokens=prompt_tokens,
                         cached_tokens=int(output.num_cached_tokens or 0),
@@ -243,9 +269,3 @@ class VllmEngine:
         # again after module globals are gone and prints a traceback on every Ctrl-C.
         del self.engine
         gc.collect()
-
-
-def _on_cpu() -> bool:
-    from vllm.platforms import current_platform
-
-    return bool(current_platform.is_cpu())

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from vllm.sampling_params import RequestOutputKind, SamplingParams, StructuredOutputsParams
+from inference.protocol import GenerateRequest, Tool, ToolChoice
 
-from inference.protocol import GenerateRequest, Tool
+from .vllm_api import RequestOutputKind, SamplingParams, StructuredOutputsParams
 
 EMPTY_OBJECT: dict[str, Any] = {"type": "object", "properties": {}}
 
@@ -46,12 +46,12 @@ def required_tools_schema(tools: list[Tool], parallel: bool) -> dict[str, Any]:
 
 def structured(request: GenerateRequest) -> StructuredOutputsParams | None:
     # Tool arguments are compact JSON: no free whitespace for a model to ramble in.
-    if request.tool_choice == "function":
+    if request.tool_choice == ToolChoice.FUNCTION:
         tool = next(t for t in request.tools if t.name == request.tool_name)
         return StructuredOutputsParams(
             json=tool.parameters or EMPTY_OBJECT, disable_any_whitespace=True
         )
-    if request.tool_choice == "required":
+    if request.tool_choice == ToolChoice.REQUIRED:
         return StructuredOutputsParams(
             json=required_tools_schema(request.tools, request.parallel_tool_calls),
             disable_any_whitespace=True,

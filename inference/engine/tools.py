@@ -11,7 +11,9 @@ import json
 import secrets
 from typing import Any, Protocol
 
-from inference.protocol import GenerateRequest, ToolCallDelta
+from inference.protocol import GenerateRequest, ToolCallDelta, ToolChoice
+
+from .vllm_api import chat_completion_request_class
 
 
 def call_id() -> str:
@@ -163,20 +165,18 @@ class ParsedCalls:
 
 
 def tool_stream(request: GenerateRequest, parser_cls: Any, tokenizer: Any) -> ToolStream:
-    if not request.tools or request.tool_choice == "none":
+    if not request.tools or request.tool_choice == ToolChoice.NONE:
         return PlainText()
-    if request.tool_choice == "function":
+    if request.tool_choice == ToolChoice.FUNCTION:
         return NamedCall(request.tool_name or "")
-    if request.tool_choice == "required":
+    if request.tool_choice == ToolChoice.REQUIRED:
         return RequiredCalls()
     return ParsedCalls(parser_cls(tokenizer), chat_request(request), request.parallel_tool_calls)
 
 
 def chat_request(request: GenerateRequest) -> Any:
     """The ChatCompletionRequest vLLM's parsers take (some read `tools` to coerce types)."""
-    from vllm.entrypoints.openai.chat_completion.protocol import ChatCompletionRequest
-
-    request_cls: Any = ChatCompletionRequest  # pydantic: validates the dicts below
+    request_cls: Any = chat_completion_request_class()  # pydantic: validates the dicts below
     return request_cls(
         messages=[],
         tools=[

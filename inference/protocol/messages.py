@@ -11,7 +11,9 @@ from typing import Any
 
 import msgspec
 
-PROTOCOL_VERSION = 1
+from .errors import ErrorCode
+
+PROTOCOL_VERSION = 2  # 2: typed enums, Delta.tokens, Final.error, cancel and query by request id
 
 
 class Kind(enum.IntEnum):
@@ -23,7 +25,10 @@ class Kind(enum.IntEnum):
     STARTED = 0x14  # sidecar → client: the engine accepted the request (validation passed)
     DELTA = 0x11  # sidecar → client: new output since the last delta
     FINAL = 0x12  # sidecar → client: the generation ended (finish reason, usage)
-    CANCEL = 0x13  # client → sidecar: abort the generation on this connection
+    CANCEL = 0x13  # client → sidecar: abort this connection's generation, or one by request id
+    CANCEL_REPLY = 0x15  # sidecar → client: the answer to a CANCEL by request id
+    QUERY = 0x16  # client → sidecar: is the generation with this request id running?
+    QUERY_REPLY = 0x17
     HEALTH = 0x20  # client → sidecar: is the engine alive?
     HEALTH_REPLY = 0x21
     COUNT_TOKENS = 0x30  # client → sidecar: how many prompt tokens would these messages take?
@@ -35,6 +40,35 @@ class Kind(enum.IntEnum):
 
 class Struct(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=False):
     """Base of every message: unknown fields are ignored so minor additions stay compatible."""
+
+
+# --- enums (encoded as their string values) -----------------------------------------------
+
+
+class Role(enum.StrEnum):
+    SYSTEM = "system"
+    DEVELOPER = "developer"
+    USER = "user"
+    ASSISTANT = "assistant"
+    TOOL = "tool"
+
+
+class ToolChoice(enum.StrEnum):
+    AUTO = "auto"  # the model decides; a tool-call parser finds calls in its text
+    NONE = "none"  # tools are left out of the prompt
+    REQUIRED = "required"  # at least one call, enforced by structured outputs
+    FUNCTION = "function"  # exactly one call of GenerateRequest.tool_name
+
+
+class FinishReason(enum.StrEnum):
+    """Why a generation ended; every engine outcome maps to exactly one of these."""
+
+    STOP = "stop"  # end of turn or a stop string
+    LENGTH = "length"  # the output budget (max_tokens or the context) ran out
+    TOOL_CALLS = "tool_calls"  # stopped after emitting tool calls
+    ABORT = "abort"  # cancelled (CANCEL, by request id, or a drain timeout)
+    REPETITION = "repetition"  # the engine stopped a repeating token pattern
+    ERROR = "error"  # the engine failed this request (Final.error says why)
 
 
 # --- handshake ---------------------------------------------------------------------------
@@ -64,7 +98,7 @@ class ToolCall(Struct):
 
 
 class ChatMessage(Struct):
-    role: str  # system | developer | user | assistant | tool
+    role: Role
     content: str | None = None
     reasoning: str | None = None
     tool_calls: list[ToolCall] = []
@@ -99,7 +133,7 @@ class GenerateRequest(Struct):
     messages: list[ChatMessage]
     sampling: Sampling = msgspec.field(default_factory=Sampling)
     tools: list[Tool] = []
-    tool_choice: str = "auto"  # auto | none | required | function (then tool_name is set)
+    tool_choice: ToolChoice = ToolChoice.AUTO  # FUNCTION: tool_name is set
     tool_name: str | None = None
     parallel_tool_calls: bool = True
     json_schema: dict[str, Any] | None = None  # structured output: the text follows this schema
@@ -140,6 +174,7 @@ class Delta(Struct):
     reasoning: str = ""
     tool_calls: list[ToolCallDelta] = []
     logprobs: list[TokenLogprob] = []  # for the tokens of `text`, when requested
+    tokens: int = 0  # engine tokens this delta covers (reasoning and markup included)
 
 
 class Usage(Struct):
@@ -150,12 +185,34 @@ class Usage(Struct):
 
 
 class Final(Struct):
-    finish_reason: str  # stop | length | tool_calls | abort
+    finish_reason: FinishReason
     usage: Usage = msgspec.field(default_factory=Usage)
+    error: str | None = None  # what went wrong, with finish_reason ERROR
 
 
 class Cancel(Struct):
+    """Without request_id: abort this connection's generation (answered by FINAL abort there).
+    With it, on any connection: abort that generation (answered by CANCEL_REPLY here; the
+    generation's own connection gets FINAL abort)."""
+
+    request_id: str | None = None
     reason: str = "client"
+
+
+class CancelReply(Struct):
+    request_id: str
+    cancelled: bool  # false: no generation with that id runs on this sidecar
+
+
+class Query(Struct):
+    request_id: str
+
+
+class QueryReply(Struct):
+    request_id: str
+    running: bool
+    prompt_tokens: int = 0
+    output_tokens: int = 0  # engine tokens generated so far
 
 
 # --- control -----------------------------------------------------------------------------
@@ -191,7 +248,7 @@ class StatsReply(Struct):
 
 
 class Error(Struct):
-    code: str  # one of inference.protocol.errors.ErrorCode
+    code: ErrorCode
     message: str
     param: str | None = None
 
@@ -204,6 +261,9 @@ MESSAGE_TYPES: dict[Kind, type[Struct]] = {
     Kind.DELTA: Delta,
     Kind.FINAL: Final,
     Kind.CANCEL: Cancel,
+    Kind.CANCEL_REPLY: CancelReply,
+    Kind.QUERY: Query,
+    Kind.QUERY_REPLY: QueryReply,
     Kind.HEALTH: Health,
     Kind.HEALTH_REPLY: HealthReply,
     Kind.COUNT_TOKENS: CountTokens,

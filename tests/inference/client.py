@@ -18,6 +18,7 @@ from inference.protocol import (
     GenerateRequest,
     Handshake,
     Hello,
+    Role,
     Struct,
     encode,
     read_message,
@@ -95,7 +96,7 @@ async def client(path: Path, handshake: bool = True) -> AsyncIterator[Client]:
 def generate(text: str = "hi there", **kw: object) -> GenerateRequest:
     return GenerateRequest(
         request_id="req",
-        messages=[ChatMessage(role="user", content=text)],
+        messages=[ChatMessage(role=Role.USER, content=text)],
         **kw,  # type: ignore[arg-type]
     )
 

@@ -14,9 +14,11 @@ from inference.protocol import (
     Delta,
     Final,
     GenerateRequest,
+    Role,
     Sampling,
     Started,
     Tool,
+    ToolChoice,
 )
 
 WEATHER = {
@@ -54,7 +56,9 @@ TOOLS = [
 
 
 def request(text: str = "hello", **kw: Any) -> GenerateRequest:
-    return GenerateRequest(request_id="r", messages=[ChatMessage(role="user", content=text)], **kw)
+    return GenerateRequest(
+        request_id="r", messages=[ChatMessage(role=Role.USER, content=text)], **kw
+    )
 
 
 async def run(engine: FakeEngine, req: GenerateRequest) -> tuple[Started, list[Delta], Final]:
@@ -109,7 +113,7 @@ async def test_auto_calls_a_tool_only_when_named() -> None:
     assert not calls_of([d for d in deltas if d.tool_calls]) and final.finish_reason == "stop"
     _, deltas, final = await run(FakeEngine(), request("please lookup x", tools=TOOLS))
     assert calls_of(deltas)[0]["name"] == "lookup" and final.finish_reason == "tool_calls"
-    req = request("please lookup x", tools=TOOLS, tool_choice="none")
+    req = request("please lookup x", tools=TOOLS, tool_choice=ToolChoice.NONE)
     _, deltas, final = await run(FakeEngine(), req)
     assert "".join(d.text for d in deltas) == " ".join(REPLY) and final.finish_reason == "stop"
 
@@ -163,7 +167,7 @@ async def test_max_tokens_equal_to_the_reply_gives_stop() -> None:
 async def test_truncated_tool_call_gives_length() -> None:
     req = request(
         tools=TOOLS,
-        tool_choice="function",
+        tool_choice=ToolChoice.FUNCTION,
         tool_name="get_weather",
         sampling=Sampling(max_tokens=2),
     )
@@ -173,12 +177,12 @@ async def test_truncated_tool_call_gives_length() -> None:
 
 
 async def test_tool_call_that_exactly_fits_max_tokens_is_complete() -> None:
-    base = request(tools=TOOLS, tool_choice="function", tool_name="get_weather")
+    base = request(tools=TOOLS, tool_choice=ToolChoice.FUNCTION, tool_name="get_weather")
     _, deltas, _ = await run(FakeEngine(), base)
     pieces = sum(1 for d in deltas for c in d.tool_calls if c.arguments)
     exact = request(
         tools=TOOLS,
-        tool_choice="function",
+        tool_choice=ToolChoice.FUNCTION,
         tool_name="get_weather",
         sampling=Sampling(max_tokens=pieces),
     )

@@ -13,7 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from inference.protocol import ChatMessage, Final, GenerateRequest, Handshake, Health, HealthReply
+from inference.protocol import (
+    ChatMessage,
+    Final,
+    GenerateRequest,
+    Handshake,
+    Health,
+    HealthReply,
+    Role,
+)
 from tests.inference.client import Client
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,7 +94,7 @@ async def test_fake_serves_and_exits_on_sigterm(
         hello = await idle.hello()
         assert isinstance(hello, Handshake) and hello.model_names == ["tiny"]
         assert isinstance(await c.hello(), Handshake)
-        await c.send(GenerateRequest(request_id="r", messages=[ChatMessage(role="user")]))
+        await c.send(GenerateRequest(request_id="r", messages=[ChatMessage(role=Role.USER)]))
         await c.recv()  # STARTED: the generation is running when SIGTERM arrives
         proc.send_signal(signal.SIGTERM)
         frames = await c.until_final()

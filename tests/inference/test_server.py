@@ -22,6 +22,7 @@ from inference.protocol import (
     HealthReply,
     Hello,
     Kind,
+    Role,
     Sampling,
     Started,
     Stats,
@@ -149,7 +150,7 @@ async def test_control_replies(socket_path: Path) -> None:
         assert await c.recv() == HealthReply(healthy=True)
         await c.send(Stats())
         assert await c.recv() == StatsReply(running=0, total_requests=0)
-        await c.send(CountTokens(messages=[ChatMessage(role="user", content="a b c")]))
+        await c.send(CountTokens(messages=[ChatMessage(role=Role.USER, content="a b c")]))
         assert await c.recv() == TokenCount(tokens=5, max_model_len=777)
         await c.send(Delta(text="not for the sidecar"))
         reply = await c.recv()

@@ -11,11 +11,14 @@ import pytest
 from inference.protocol import (
     PROTOCOL_VERSION,
     Cancel,
+    CancelReply,
     ChatMessage,
     CountTokens,
     Delta,
     Error,
+    ErrorCode,
     Final,
+    FinishReason,
     FrameDecoder,
     GenerateRequest,
     Handshake,
@@ -23,6 +26,9 @@ from inference.protocol import (
     HealthReply,
     Hello,
     Kind,
+    Query,
+    QueryReply,
+    Role,
     Sampling,
     Started,
     Stats,
@@ -33,6 +39,7 @@ from inference.protocol import (
     Tool,
     ToolCall,
     ToolCallDelta,
+    ToolChoice,
     TopLogprob,
     Usage,
     encode,
@@ -55,13 +62,13 @@ MESSAGES: list[Struct] = [
     GenerateRequest(
         request_id="req-1",
         messages=[
-            ChatMessage(role="system", content="be brief"),
+            ChatMessage(role=Role.SYSTEM, content="be brief"),
             ChatMessage(
-                role="assistant",
+                role=Role.ASSISTANT,
                 reasoning="hmm",
                 tool_calls=[ToolCall(id="c1", name="f", arguments='{"x": 1}')],
             ),
-            ChatMessage(role="tool", content="42", tool_call_id="c1", name="f"),
+            ChatMessage(role=Role.TOOL, content="42", tool_call_id="c1", name="f"),
         ],
         sampling=Sampling(
             max_tokens=5,
@@ -75,7 +82,7 @@ MESSAGES: list[Struct] = [
             top_logprobs=2,
         ),
         tools=[Tool(name="f", parameters={"type": "object"}, description="d", strict=True)],
-        tool_choice="function",
+        tool_choice=ToolChoice.FUNCTION,
         tool_name="f",
         parallel_tool_calls=False,
         json_schema={"type": "object", "properties": {"a": {"type": "integer"}}},
@@ -96,24 +103,29 @@ MESSAGES: list[Struct] = [
             )
         ],
     ),
-    Delta(text="héllo ✓"),
+    Delta(text="héllo ✓", tokens=3),
     Final(
-        finish_reason="length",
+        finish_reason=FinishReason.LENGTH,
         usage=Usage(prompt_tokens=1, cached_tokens=2, completion_tokens=3, reasoning_tokens=4),
     ),
+    Final(finish_reason=FinishReason.ERROR, error="engine broke"),
     Cancel(),
     Cancel(reason="timeout"),
+    Cancel(request_id="resp_1", reason="background"),
+    CancelReply(request_id="resp_1", cancelled=True),
+    Query(request_id="resp_1"),
+    QueryReply(request_id="resp_1", running=True, prompt_tokens=4, output_tokens=9),
     Health(),
     HealthReply(healthy=False, detail="dead"),
     CountTokens(
-        messages=[ChatMessage(role="user", content="x")],
+        messages=[ChatMessage(role=Role.USER, content="x")],
         tools=[Tool(name="t")],
         chat_template_kwargs={"k": 1},
     ),
     TokenCount(tokens=3, max_model_len=100),
     Stats(),
     StatsReply(running=2, total_requests=5),
-    Error(code="context_length_exceeded", message="too long", param="input"),
+    Error(code=ErrorCode.CONTEXT_LENGTH_EXCEEDED, message="too long", param="input"),
 ]
 
 
@@ -188,7 +200,7 @@ def test_unknown_fields_are_ignored() -> None:
         {"finish_reason": "stop", "usage": {"prompt_tokens": 3, "audio_tokens": 9}, "extra": 1}
     )
     assert FrameDecoder().feed(frame(Kind.FINAL, body)) == [
-        Final(finish_reason="stop", usage=Usage(prompt_tokens=3))
+        Final(finish_reason=FinishReason.STOP, usage=Usage(prompt_tokens=3))
     ]
 
 
