@@ -93,9 +93,9 @@ async def client(path: Path, handshake: bool = True) -> AsyncIterator[Client]:
         await c.close()
 
 
-def generate(text: str = "hi there", **kw: object) -> GenerateRequest:
+def generate(text: str = "hi there", request_id: str = "req", **kw: object) -> GenerateRequest:
     return GenerateRequest(
-        request_id="req",
+        request_id=request_id,
         messages=[ChatMessage(role=Role.USER, content=text)],
         **kw,  # type: ignore[arg-type]
     )
