@@ -1,7 +1,14 @@
-"""The Response object Portico returns (OpenAI's `Response` schema), as plain dicts.
+"""The Response object Portico returns, as plain dicts.
 
 Owns the object's fields: the echo of the request's settings, ids, and usage. Built once per
-request; the stream assembler fills `status`, `output` and `usage`.
+request; the stream assembler fills `status`, `output`, `usage` and `completed_at`.
+
+It conforms to OpenAI's `Response` schema and to Open Responses' `ResponseResource` at once:
+the latter requires every one of its fields (null where not set: `completed_at` until the
+response completes, `max_tool_calls`, `safety_identifier`, ...), including the sampling
+penalties that OpenAI's schema does not list (it allows other fields). Where the two differ,
+the value is one both accept: `usage` is an object from the start (OpenAI does not allow
+null, Open Responses requires the key), zero until the engine reports it.
 """
 
 from __future__ import annotations
@@ -45,8 +52,17 @@ def _text(body: CreateResponse) -> dict[str, Any]:
     fmt: dict[str, Any] = {"type": "text"}
     if body.text is not None and body.text.format is not None:
         fmt = body.text.format.model_dump(by_alias=True, exclude_none=True)
+        if fmt["type"] == "json_schema":
+            # Open Responses requires both; OpenAI's description is a string (not null).
+            fmt.setdefault("description", "")
+            fmt.setdefault("strict", False)
     verbosity = body.text.verbosity if body.text is not None else None
     return {"format": fmt, "verbosity": verbosity or "medium"}
+
+
+def _penalty(value: float | None) -> float:
+    """A sampling penalty as used: the request's (a native extension), else vLLM's 0."""
+    return value if value is not None else 0.0
 
 
 def skeleton(body: CreateResponse, *, response_id: str, model: str) -> dict[str, Any]:
@@ -58,7 +74,9 @@ def skeleton(body: CreateResponse, *, response_id: str, model: str) -> dict[str,
         "created_at": int(time.time()),
         "status": "in_progress",
         "background": bool(body.background),
+        "completed_at": None,
         "error": None,
+        "frequency_penalty": _penalty(body.frequency_penalty),
         "incomplete_details": None,
         "instructions": body.instructions,
         "max_output_tokens": body.max_output_tokens,
@@ -66,6 +84,7 @@ def skeleton(body: CreateResponse, *, response_id: str, model: str) -> dict[str,
         "model": model,
         "output": [],
         "parallel_tool_calls": body.parallel_tool_calls is not False,
+        "presence_penalty": _penalty(body.presence_penalty),
         "previous_response_id": body.previous_response_id,
         "prompt_cache_key": body.prompt_cache_key,
         "reasoning": {
@@ -82,9 +101,10 @@ def skeleton(body: CreateResponse, *, response_id: str, model: str) -> dict[str,
         "top_logprobs": body.top_logprobs if body.top_logprobs is not None else 0,
         "top_p": body.top_p if body.top_p is not None else 1.0,
         "truncation": body.truncation or "disabled",
+        "usage": usage(Usage()),
         "metadata": body.metadata or {},
     }
-    if body.user is not None:  # `user` and `usage` are not nullable: absent until known
+    if body.user is not None:  # OpenAI's `user` is not nullable, Open Responses has none
         response["user"] = body.user
     return response
 

@@ -1,7 +1,8 @@
 """Pure builders of Responses stream events: data in, one event dict out.
 
-Owns each event's exact fields (OpenAI's ResponseStreamEvent members). No state: the
-assembler decides what happens and passes the sequence number in.
+Owns each event's exact fields: OpenAI's ResponseStreamEvent members, which are also valid
+Open Responses streaming events. No state: the assembler decides what happens and passes
+the sequence number in.
 """
 
 from __future__ import annotations
@@ -119,11 +120,25 @@ def arguments_done(seq: int, item_id: str, index: int, name: str, arguments: str
     }
 
 
-def error_event(seq: int, message: str, code: str | None, param: str | None = None) -> Event:
+def error_event(
+    seq: int,
+    message: str,
+    code: str | None,
+    param: str | None = None,
+    *,
+    error_type: str = "server_error",
+) -> Event:
+    """An `error` event, in both shapes clients read.
+
+    OpenAI's spec (and SDKs generated from it) puts `code`, `message` and `param` on the
+    event itself; Open Responses requires them in an `error` object with the error's `type`,
+    the shape OpenAI's API sends too. Carrying both serves either kind of client.
+    """
     return {
         "type": "error",
         "sequence_number": seq,
         "code": code,
         "message": message,
         "param": param,
+        "error": {"type": error_type, "code": code, "message": message, "param": param},
     }

@@ -1,10 +1,12 @@
 """Validation of JSON bodies against spec schemas, with readable failures.
 
-This module owns ``validate`` (any ``#/components/schemas/<name>``, JSON Schema Draft
-2020-12), its shorthands for the bodies Portico returns (``validate_response``,
-``validate_error``, ``validate_models_list``), and the error formatting they share: at
-most a few failures, each as ``at <JSON path>: <reason>``, with ``anyOf``/``oneOf``
-failures narrowed to the variant that was meant.
+This module owns ``validate`` (any ``#/components/schemas/<name>`` of OpenAI's spec, JSON
+Schema Draft 2020-12), ``validate_open_responses`` (the same for the Open Responses spec),
+their shorthands for the bodies Portico returns (``validate_response`` and
+``validate_error`` check both specs, ``validate_models_list`` OpenAI's alone: Open
+Responses has no models route), and the error formatting they share: at most a few
+failures, each as ``at <JSON path>: <reason>``, with ``anyOf``/``oneOf`` failures narrowed
+to the variant that was meant.
 """
 
 from __future__ import annotations
@@ -14,10 +16,13 @@ from typing import Any
 
 from jsonschema.exceptions import ValidationError
 
+from tests.spec import open_responses
 from tests.spec.documents import validator
 
 _MAX_REASON = 300
 _MAX_ERRORS = 5
+OPENAI = "the OpenAI spec"
+OPEN_RESPONSES = "the Open Responses spec"
 
 Json = Any  # a decoded JSON value
 
@@ -112,7 +117,7 @@ def _reason(error: ValidationError) -> str:
     return message if len(message) <= _MAX_REASON else message[: _MAX_REASON - 3] + "..."
 
 
-def _format_errors(errors: Iterable[ValidationError], what: str) -> str | None:
+def _format_errors(errors: Iterable[ValidationError], what: str, spec_name: str) -> str | None:
     lines: list[str] = []
     seen: set[tuple[str, str]] = set()
     total = 0
@@ -128,27 +133,47 @@ def _format_errors(errors: Iterable[ValidationError], what: str) -> str | None:
     if not lines:
         return None
     more = f"\n  ... and {total - len(lines)} more" if total > len(lines) else ""
-    return f"{what} does not conform to the spec:\n" + "\n".join(lines) + more
+    return f"{what} does not conform to {spec_name}:\n" + "\n".join(lines) + more
 
 
 # --------------------------------------------------------------------------- schemas
 
 
-def validate(instance: Json, schema_name: str) -> None:
-    """Assert that ``instance`` conforms to ``#/components/schemas/<schema_name>``."""
-    problem = _format_errors(validator(schema_name).iter_errors(instance), schema_name)
+def _check(errors: Iterable[ValidationError], what: str, spec_name: str) -> None:
+    problem = _format_errors(errors, what, spec_name)
     if problem is not None:
         raise AssertionError(problem)
 
 
+def validate(instance: Json, schema_name: str) -> None:
+    """Assert that ``instance`` conforms to OpenAI's ``#/components/schemas/<schema_name>``."""
+    _check(validator(schema_name).iter_errors(instance), schema_name, OPENAI)
+
+
+def validate_open_responses(instance: Json, schema_name: str) -> None:
+    """Assert that ``instance`` conforms to Open Responses' ``#/components/schemas/<name>``."""
+    errors = open_responses.validator(schema_name).iter_errors(instance)
+    _check(errors, schema_name, OPEN_RESPONSES)
+
+
 def validate_response(body: Json) -> None:
-    """Assert that ``body`` is a spec ``Response`` (the ``POST /v1/responses`` result)."""
+    """Assert that ``body`` is a ``POST /v1/responses`` result under both specs.
+
+    OpenAI's ``Response`` and Open Responses' ``ResponseResource`` (which requires every
+    one of its fields, null where not set).
+    """
     validate(body, "Response")
+    validate_open_responses(body, open_responses.RESPONSE_SCHEMA)
 
 
 def validate_error(body: Json) -> None:
-    """Assert that ``body`` is a spec ``ErrorResponse`` (``{"error": {...}}``)."""
+    """Assert that ``body`` is an error body (``{"error": {...}}``) under both specs.
+
+    OpenAI's ``ErrorResponse``, and for Open Responses ``{"error": <ErrorPayload>}`` (see
+    ``open_responses.error_body_validator``).
+    """
     validate(body, "ErrorResponse")
+    _check(open_responses.error_body_validator().iter_errors(body), "error body", OPEN_RESPONSES)
 
 
 def validate_models_list(body: Json) -> None:

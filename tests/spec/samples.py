@@ -40,24 +40,45 @@ def message(text: str, status: str = "completed") -> dict[str, Any]:
     }
 
 
+def usage(input_tokens: int = 5, output_tokens: int = 2) -> dict[str, Any]:
+    return {
+        "input_tokens": input_tokens,
+        "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+        "output_tokens": output_tokens,
+        "output_tokens_details": {"reasoning_tokens": 0},
+        "total_tokens": input_tokens + output_tokens,
+    }
+
+
 def response(status: str = "completed", output: list[Any] | None = None) -> dict[str, Any]:
-    """A minimal complete Response, with usage and the commonly echoed request fields."""
+    """A minimal Response valid under both specs, with every field Open Responses requires.
+
+    OpenAI types `usage` as a ResponseUsage object (not nullable) and Open Responses
+    requires the key, so a running response carries a zero usage; `user` is left out
+    (OpenAI types it as a string, Open Responses does not require it).
+    """
     done = status in ("completed", "incomplete", "failed")
-    body: dict[str, Any] = {
+    return {
         "id": RESP_ID,
         "object": "response",
         "created_at": 1_760_000_000,
         "status": status,
+        "background": False,
         "completed_at": 1_760_000_001 if status == "completed" else None,
         "error": None,
+        "frequency_penalty": 0.0,
         "incomplete_details": None,
         "instructions": None,
         "max_output_tokens": None,
+        "max_tool_calls": None,
         "model": "qwen3-0.6b",
         "output": [message("Hello!")] if output is None else output,
         "parallel_tool_calls": True,
+        "presence_penalty": 0.0,
         "previous_response_id": None,
+        "prompt_cache_key": None,
         "reasoning": {"effort": None, "summary": None},
+        "safety_identifier": None,
         "service_tier": "default",
         "store": False,
         "temperature": 1.0,
@@ -67,19 +88,9 @@ def response(status: str = "completed", output: list[Any] | None = None) -> dict
         "top_logprobs": 0,
         "top_p": 1.0,
         "truncation": "disabled",
+        "usage": usage() if done else usage(0, 0),
         "metadata": {},
     }
-    # The spec types `usage` as a ResponseUsage object (not nullable) and `user` as a
-    # string: while the response runs there is no usage, so the key is left out.
-    if done:
-        body["usage"] = {
-            "input_tokens": 5,
-            "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
-            "output_tokens": 2,
-            "output_tokens_details": {"reasoning_tokens": 0},
-            "total_tokens": 7,
-        }
-    return body
 
 
 def text_stream(deltas: tuple[str, ...] = ("Hel", "lo!")) -> list[dict[str, Any]]:

@@ -61,7 +61,7 @@ def test_event_carrying_an_invalid_response_fails() -> None:
 
 def test_error_event_requires_code_and_param() -> None:
     ok = {"type": "error", "code": None, "message": "boom", "param": None, "sequence_number": 5}
-    spec.validate_stream_event(ok)
+    spec.validate_openai_stream_event(ok)
     partial = {"type": "error", "message": "boom", "sequence_number": 5}
     fails(spec.validate_stream_event, partial, match=r"\['code', 'param'\]")
 
@@ -69,7 +69,7 @@ def test_error_event_requires_code_and_param() -> None:
 def test_event_without_a_spec_schema_checks_the_sdk_fields() -> None:
     event = {"type": "response.compaction.compacting", "item_id": "cmp_1", "output_index": 0}
     fails(spec.validate_stream_event, event, match=r"\['sequence_number'\]")
-    spec.validate_stream_event({**event, "sequence_number": 2})
+    spec.validate_openai_stream_event({**event, "sequence_number": 2})
 
 
 # --------------------------------------------------------------------------- sequences
