@@ -58,7 +58,8 @@ def test_create(real_stack: Stack) -> None:
     spec.validate_response(dump(response))
     assert response.status in ("completed", "incomplete")
     assert response.output_text.strip()
-    assert "Paris" in response.output_text  # eager greedy decoding answers this reliably
+    # No assertion on the words: bf16 numerics differ between CPUs (AMX or not), and a 135M
+    # model's greedy answer differs with them ("Paris" on one box, French prose on another).
     usage = response.usage
     assert usage is not None and usage.input_tokens > 10 and 0 < usage.output_tokens <= 40
 
