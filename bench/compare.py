@@ -40,7 +40,7 @@ def server_command(kind: str, ns: argparse.Namespace, engine: list[str]) -> list
     return [
         sys.executable,
         "-m",
-        "frontend.launcher",
+        "launcher",
         "--host",
         "127.0.0.1",
         "--port",

@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> None:
             [
                 sys.executable,
                 "-m",
-                "frontend.launcher",
+                "launcher",
                 "--fake",
                 "--port",
                 str(ns.port),

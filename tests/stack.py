@@ -48,7 +48,7 @@ class Stack:
         cmd = [
             sys.executable,
             "-m",
-            "frontend.launcher",
+            "launcher",
             "--port",
             str(self.port),
             "--socket",
@@ -57,7 +57,7 @@ class Stack:
             str(workers),
         ]
         if compat:
-            cmd.append("--compatibility-mode")
+            cmd.append("--responses-compatibility-mode")
         self.cmd = [*cmd, *sidecar_args]
         self.env = dict(
             os.environ, PORTICO_HEALTH_INTERVAL="0.5", HF_HUB_OFFLINE="1", **(env or {})

@@ -6,7 +6,7 @@ source .gpu/bin/env.sh
 ENGINE="--max-model-len 4096 --gpu-memory-utilization 0.85"
 python3 -m inference --socket /tmp/pace.sock --model /tmp/model $ENGINE > /tmp/pace-sidecar.log 2>&1 &
 for i in $(seq 1 300); do
-  python3 -c "from frontend.launcher import handshake; import sys; sys.exit(handshake('/tmp/pace.sock') is None)" && break
+  python3 -c "from launcher.sidecar import handshake; import sys; sys.exit(handshake('/tmp/pace.sock') is None)" && break
   sleep 1
 done
 echo "sidecar up after ${i}s"

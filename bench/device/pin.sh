@@ -8,7 +8,7 @@ OUT=${OUT:-/tmp/pin}; mkdir -p "$OUT"
 python3 -m inference --socket /tmp/pin.sock --model /tmp/model --served-model-name llama-rand \
   --max-model-len 4096 --gpu-memory-utilization 0.85 > "$OUT/sidecar.log" 2>&1 &
 for i in $(seq 1 300); do
-  python3 -c "from frontend.launcher import handshake; import sys; sys.exit(handshake('/tmp/pin.sock') is None)" && break
+  python3 -c "from launcher.sidecar import handshake; import sys; sys.exit(handshake('/tmp/pin.sock') is None)" && break
   sleep 1
 done
 echo "sidecar up after ${i}s; engine core on: $(pgrep -f EngineCore | head -1 | xargs -r taskset -cp 2>/dev/null)"

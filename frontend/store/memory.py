@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 
 from .base import StoredResponse
 
 
 class MemoryStore:
-    def __init__(self, *, max_entries: int, ttl: float) -> None:
+    def __init__(
+        self, *, max_entries: int, ttl: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.max_entries = max_entries
         self.ttl = ttl
+        self.clock = clock  # seconds, for the TTL; tests inject their own
         self._entries: OrderedDict[tuple[str, str], tuple[float, StoredResponse]] = OrderedDict()
 
     async def get(self, tenant: str, response_id: str) -> StoredResponse | None:
@@ -24,7 +28,7 @@ class MemoryStore:
         if found is None:
             return None
         expires, entry = found
-        if expires < time.monotonic():
+        if expires < self.clock():
             del self._entries[key]
             return None
         self._entries.move_to_end(key)
@@ -32,13 +36,14 @@ class MemoryStore:
 
     async def put(self, tenant: str, entry: StoredResponse) -> None:
         key = (tenant, entry.response["id"])
-        self._entries[key] = (time.monotonic() + self.ttl, entry)
+        self._entries[key] = (self.clock() + self.ttl, entry)
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
 
     async def delete(self, tenant: str, response_id: str) -> bool:
-        return self._entries.pop((tenant, response_id), None) is not None
+        found = self._entries.pop((tenant, response_id), None)
+        return found is not None and found[0] >= self.clock()  # an expired one is gone already
 
     async def close(self) -> None:
         self._entries.clear()

@@ -25,6 +25,14 @@ MODEL = "fake-model"
 
 
 @pytest.fixture(scope="module")
+def outcome_stack() -> Iterator[Stack]:
+    """Its own fake stack: the failures here log errors other tests' stacks must not show."""
+    stack = Stack("--fake").start()
+    yield stack
+    stack.stop()
+
+
+@pytest.fixture(scope="module")
 def timeout_stack() -> Iterator[Stack]:
     """Generations limited to 1 s."""
     stack = Stack("--fake", env={"PORTICO_GENERATION_TIMEOUT": "1"}).start()
@@ -49,8 +57,8 @@ def post(stack: Stack, text: str, **extra: Any) -> httpx.Response:
 # --- finish reasons -----------------------------------------------------------------------
 
 
-def test_engine_error_fails_the_stream(fake_stack: Stack) -> None:
-    events = stream(fake_stack, "fake:finish=error")
+def test_engine_error_fails_the_stream(outcome_stack: Stack) -> None:
+    events = stream(outcome_stack, "fake:finish=error")
     final = events[-1]
     assert final["type"] == "response.failed"
     assert final["response"]["status"] == "failed"
@@ -58,57 +66,57 @@ def test_engine_error_fails_the_stream(fake_stack: Stack) -> None:
     assert "fake engine failed" in final["response"]["error"]["message"]
 
 
-def test_engine_error_is_a_retryable_500_as_json(fake_stack: Stack) -> None:
+def test_engine_error_is_a_retryable_500_as_json(outcome_stack: Stack) -> None:
     with pytest.raises(openai.InternalServerError) as caught:
-        fake_stack.openai().responses.create(model=MODEL, input="fake:finish=error")
+        outcome_stack.openai().responses.create(model=MODEL, input="fake:finish=error")
     spec.validate_error(caught.value.response.json())
 
 
-def test_repetition_is_a_failed_response_not_completed(fake_stack: Stack) -> None:
-    reply = post(fake_stack, "fake:finish=repetition")
+def test_repetition_is_a_failed_response_not_completed(outcome_stack: Stack) -> None:
+    reply = post(outcome_stack, "fake:finish=repetition")
     assert reply.status_code == 200
     body = reply.json()
     spec.validate_response(body)
     assert body["status"] == "failed"
     assert "repeating" in body["error"]["message"]
-    events = stream(fake_stack, "fake:finish=repetition")
+    events = stream(outcome_stack, "fake:finish=repetition")
     assert events[-1]["type"] == "response.failed"
 
 
-def test_abort_is_cancelled(fake_stack: Stack) -> None:
-    body = post(fake_stack, "fake:finish=abort").json()
+def test_abort_is_cancelled(outcome_stack: Stack) -> None:
+    body = post(outcome_stack, "fake:finish=abort").json()
     assert body["status"] == "cancelled"
     spec.validate_response(body)
-    events = stream(fake_stack, "fake:finish=abort")
+    events = stream(outcome_stack, "fake:finish=abort")
     assert events[-1]["type"] == "response.failed"  # the spec has no response.cancelled event
     assert events[-1]["response"]["status"] == "cancelled"
 
 
-def test_stop_and_length_stay_completed_and_incomplete(fake_stack: Stack) -> None:
-    assert post(fake_stack, "hi").json()["status"] == "completed"
-    body = post(fake_stack, "hi", max_output_tokens=2).json()
+def test_stop_and_length_stay_completed_and_incomplete(outcome_stack: Stack) -> None:
+    assert post(outcome_stack, "hi").json()["status"] == "completed"
+    body = post(outcome_stack, "hi", max_output_tokens=2).json()
     assert body["status"] == "incomplete"
     assert body["incomplete_details"] == {"reason": "max_output_tokens"}
 
 
-def test_exception_mid_stream_ends_with_response_failed(fake_stack: Stack) -> None:
-    events = stream(fake_stack, "fake:raise")
+def test_exception_mid_stream_ends_with_response_failed(outcome_stack: Stack) -> None:
+    events = stream(outcome_stack, "fake:raise")
     assert [e["type"] for e in events][:2] == ["response.created", "response.in_progress"]
     assert events[-1]["type"] == "response.failed"
     assert events[-1]["response"]["error"]["code"] == "server_error"
-    assert fake_stack.wait_idle().running == 0
+    assert outcome_stack.wait_idle().running == 0
 
 
-def test_exception_mid_request_is_a_500(fake_stack: Stack) -> None:
-    reply = post(fake_stack, "fake:raise")
+def test_exception_mid_request_is_a_500(outcome_stack: Stack) -> None:
+    reply = post(outcome_stack, "fake:raise")
     assert reply.status_code == 500
     spec.validate_error(reply.json())
 
 
-def test_failed_responses_are_stored_in_their_final_state(fake_stack: Stack) -> None:
-    events = stream(fake_stack, "fake:finish=error")
+def test_failed_responses_are_stored_in_their_final_state(outcome_stack: Stack) -> None:
+    events = stream(outcome_stack, "fake:finish=error")
     response_id = events[0]["response"]["id"]
-    stored = fake_stack.openai().responses.retrieve(response_id)
+    stored = outcome_stack.openai().responses.retrieve(response_id)
     assert stored.status == "failed" and stored.error is not None
 
 

