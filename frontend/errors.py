@@ -149,7 +149,8 @@ def as_api_error(exc: BaseException) -> APIError:
         if api_cls is None:
             error.status = status
             error.type = "server_error" if status >= 500 else "invalid_request_error"
-            error.code = reason.lower().replace("-", "_").replace(" ", "_")
+            words = "".join(c if c.isalnum() else " " for c in reason.lower()).split()
+            error.code = "_".join(words)  # "I'm a teapot": "i_m_a_teapot"
         error.headers = {**error.headers, **{k: str(v) for k, v in (exc.headers or {}).items()}}
         return error
     log.error("unhandled error", exc_info=exc)

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 
 class Wire(BaseModel):
@@ -69,21 +78,31 @@ class OtherItem(Loose):
 
 
 def _tag(known: tuple[str, ...], default: str) -> Any:
-    """A discriminator: the item's `type` when known, else "other" (so errors name the field)."""
+    """A discriminator on `type`: "type=<the type>" when known, else "type=other".
 
-    def pick(value: Any) -> str:
-        kind = value.get("type", default) if isinstance(value, dict) else value.type
-        return kind if kind in known else "other"
+    So a wrong field is named (`input[0].role`), not every branch's complaint. A value that
+    is not an object is an `invalid_type` error (parse.py words it). The tags hold "=" so
+    that no JSON key can be mistaken for one in an error's location.
+    """
 
-    return Discriminator(pick)
+    def pick(value: Any) -> str | None:
+        if isinstance(value, dict):
+            kind = value.get("type", default)
+        elif isinstance(value, BaseModel):
+            kind = getattr(value, "type", None)
+        else:
+            return None
+        return f"type={kind}" if kind in known else "type=other"
+
+    return Discriminator(pick, custom_error_type="invalid_type", custom_error_message="an object")
 
 
 InputItem = Annotated[
-    Annotated[MessageItem, Tag("message")]
-    | Annotated[FunctionCallItem, Tag("function_call")]
-    | Annotated[FunctionCallOutputItem, Tag("function_call_output")]
-    | Annotated[ReasoningItem, Tag("reasoning")]
-    | Annotated[OtherItem, Tag("other")],
+    Annotated[MessageItem, Tag("type=message")]
+    | Annotated[FunctionCallItem, Tag("type=function_call")]
+    | Annotated[FunctionCallOutputItem, Tag("type=function_call_output")]
+    | Annotated[ReasoningItem, Tag("type=reasoning")]
+    | Annotated[OtherItem, Tag("type=other")],
     _tag(("message", "function_call", "function_call_output", "reasoning"), "message"),
 ]
 
@@ -104,7 +123,7 @@ class OtherTool(Loose):
 
 
 Tool = Annotated[
-    Annotated[FunctionTool, Tag("function")] | Annotated[OtherTool, Tag("other")],
+    Annotated[FunctionTool, Tag("type=function")] | Annotated[OtherTool, Tag("type=other")],
     _tag(("function",), "function"),
 ]
 
@@ -118,12 +137,46 @@ class ToolChoiceOther(Loose):
     type: str
 
 
+def _pick_choice(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "mode"
+    if isinstance(value, dict):
+        return "type=function" if value.get("type") == "function" else "type=other"
+    if isinstance(value, ToolChoiceFunction):
+        return "type=function"
+    if isinstance(value, ToolChoiceOther):
+        return "type=other"
+    return None
+
+
+# "none" | "auto" | "required", or an object: {"type": "function", "name": ...} or another
+# type (hosted tools, allowed_tools, ...: refused by translate).
+ToolChoiceParam = Annotated[
+    Annotated[Literal["none", "auto", "required"], Tag("mode")]
+    | Annotated[ToolChoiceFunction, Tag("type=function")]
+    | Annotated[ToolChoiceOther, Tag("type=other")],
+    Discriminator(
+        _pick_choice, custom_error_type="invalid_type", custom_error_message="a string or an object"
+    ),
+]
+
+
 class TextFormat(Wire):
     type: Literal["text", "json_schema", "json_object"]
-    name: str | None = None
+    name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-zA-Z0-9_-]+$")] | None = (
+        Field(default=None, validate_default=True)
+    )
     schema_: dict[str, Any] | None = Field(default=None, alias="schema")
     description: str | None = None
     strict: bool | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _json_schema_has_a_name(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # OpenAI requires it, and the Response echoes the format: its schema requires it too.
+        if value is None and info.data.get("type") == "json_schema":
+            raise PydanticCustomError("missing", "Field required")
+        return value
 
 
 class TextConfig(Wire):
@@ -169,9 +222,7 @@ class CreateResponse(Wire):
     top_p: Annotated[float, Field(ge=0, le=1)] | None = None
     top_logprobs: Annotated[int, Field(ge=0, le=20)] | None = None
     tools: list[Tool] | None = None
-    tool_choice: (
-        Literal["none", "auto", "required"] | ToolChoiceFunction | ToolChoiceOther | None
-    ) = None
+    tool_choice: ToolChoiceParam | None = None
     parallel_tool_calls: bool | None = None
     text: TextConfig | None = None
     reasoning: Reasoning | None = None
@@ -184,7 +235,7 @@ class CreateResponse(Wire):
     prompt: dict[str, Any] | None = None
     prompt_cache_key: str | None = None
     prompt_cache_retention: Literal["in_memory", "in-memory", "24h"] | None = None
-    safety_identifier: str | None = None
+    safety_identifier: Annotated[str, Field(max_length=64)] | None = None
     service_tier: Literal["auto", "default", "flex", "scale", "priority"] | None = None
     truncation: Literal["auto", "disabled"] | None = None
     user: str | None = None
