@@ -1,15 +1,16 @@
 """The sidecar's command line: vLLM's own engine argument parser plus a few frontend flags.
 
 Owns the flags vLLM keeps in its OpenAI server (tool-call parser, chat template), which
-moved between vLLM versions, so they are declared here once.
+moved between vLLM versions, so they are declared here once, and turning the parsed flags
+into engine arguments (with the CPU's own settings where no flag chose them: engine/cpu.py).
 """
 
 from __future__ import annotations
 
 import argparse
 
-from vllm.engine.arg_utils import AsyncEngineArgs
-from vllm.utils.argparse_utils import FlexibleArgumentParser
+from . import cpu
+from .vllm_api import AsyncEngineArgs, FlexibleArgumentParser
 
 
 def build_parser(base: argparse.ArgumentParser) -> FlexibleArgumentParser:
@@ -29,4 +30,5 @@ def build_parser(base: argparse.ArgumentParser) -> FlexibleArgumentParser:
 
 
 def engine_args(namespace: argparse.Namespace) -> AsyncEngineArgs:
-    return AsyncEngineArgs.from_cli_args(namespace)
+    """vLLM's engine arguments; on a CPU with the dtype chosen for it (engine/cpu.py)."""
+    return AsyncEngineArgs.from_cli_args(cpu.apply(namespace))
