@@ -1,21 +1,26 @@
 """The app factory: `create_app(config)` builds a Sanic app with every layer registered.
 
-Owns the wiring — errors, middleware, routes — and the per-worker listeners that open the
-sidecar client and the store.
+Owns the wiring — errors, middleware, routes — the per-worker listeners that open the
+sidecar client and the store, and the main process's refusal to give several workers a store
+each (memory without PORTICO_STORE_URL).
 """
 
 from __future__ import annotations
 
+import sys
+
 from sanic import Sanic
+from sanic import log as sanic_log
 
 import middleware
 
 from . import errors, metrics, routes
 from .client.base import SidecarClient
 from .client.uds import UdsSidecarClient
-from .config import PorticoConfig
+from .config import BY_NAME, PorticoConfig
 from .context import PorticoContext
-from .store import MemoryStore
+from .sealing import Sealer
+from .store import open_store
 
 
 def create_app(
@@ -27,12 +32,27 @@ def create_app(
     """`client`, when given, is the sidecar client every worker uses (tests pass an
     in-process one); otherwise each worker opens a UdsSidecarClient on SIDECAR_SOCKET."""
     config = config or PorticoConfig()
-    app: Sanic[PorticoConfig, PorticoContext] = Sanic(
-        name, config=config, ctx=PorticoContext(served_model_name=config.SERVED_MODEL_NAME)
+    ctx = PorticoContext(
+        served_model_name=config.SERVED_MODEL_NAME,
+        sealer=Sealer.from_setting(config.REASONING_KEYS),
     )
+    app: Sanic[PorticoConfig, PorticoContext] = Sanic(name, config=config, ctx=ctx)
     errors.register(app)
     middleware.register(app)
     routes.register(app)
+
+    @app.main_process_start
+    async def one_store_for_all_workers(app: Sanic) -> None:
+        """Several workers each with their own memory store would answer 404 for what
+        another stored: refuse to start, in one line, naming the setting that fixes it."""
+        workers = app.state.workers
+        if workers > 1 and not app.config.STORE_URL:
+            url = BY_NAME["STORE_URL"]
+            sanic_log.logger.disabled = sanic_log.error_logger.disabled = True  # just this line
+            sys.exit(
+                f"portico: {workers} workers need a shared response store: set {url.env} "
+                f"({url.flag}) to a Redis URL, or run one worker"
+            )
 
     @app.before_server_start
     async def open_sidecar(app: Sanic) -> None:
@@ -47,7 +67,7 @@ def create_app(
             )
         await sidecar.start()
         app.ctx.sidecar = sidecar
-        app.ctx.store = MemoryStore(max_entries=cfg.STORE_MAX_ENTRIES, ttl=cfg.STORE_TTL)
+        app.ctx.store = open_store(cfg)
 
     @app.after_server_stop
     async def close_sidecar(app: Sanic) -> None:

@@ -12,18 +12,30 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sanic.config import Config
 from sanic.utils import str_to_bool
 
+from .sealing import check_keys
+
 ENV_PREFIX = "PORTICO_"
 
 
 class SettingError(ValueError):
     """A setting's value is invalid; the message is one line that names the setting."""
+
+
+STORE_URL_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def _check_store_url(text: str) -> None:
+    """STORE_URL: empty (in memory) or a Redis URL; the value may hold a password, so the
+    message never repeats it."""
+    if text and not text.startswith(STORE_URL_SCHEMES):
+        raise ValueError("expects a URL that starts with " + ", ".join(STORE_URL_SCHEMES))
 
 
 @dataclass(frozen=True)
@@ -35,6 +47,9 @@ class Setting:
     help: str  # one line: what it does (README's "meaning")
     minimum: float | None = None  # the smallest value allowed, if any
     above_minimum: bool = False  # the value must be strictly greater than `minimum`
+    # a str setting's own check: ValueError whose message completes "<flag> ..." (and never
+    # quotes the value: a secret's value is never repeated)
+    check: Callable[[str], None] | None = None
 
     @property
     def env(self) -> str:
@@ -49,6 +64,11 @@ class Setting:
             except ValueError:
                 raise SettingError(f"{where} expects true or false, not {text!r}") from None
         if self.type is str:
+            if self.check is not None:
+                try:
+                    self.check(text)
+                except ValueError as exc:
+                    raise SettingError(f"{where} {exc}") from None
             return text
         what = "a whole number" if self.type is int else "a number"
         try:
@@ -134,7 +154,15 @@ SETTINGS: tuple[Setting, ...] = (
         int,
         10_000,
         "--responses-store-max-entries",
-        "stored responses kept per worker (the oldest go first)",
+        "stored responses kept (the oldest go first)",
+        minimum=1,
+    ),
+    Setting(
+        "STORE_MAX_BYTES",
+        int,
+        1024 * 1024 * 1024,
+        "--responses-store-max-bytes",
+        "bytes of stored responses kept (the oldest go first)",
         minimum=1,
     ),
     Setting(
@@ -147,12 +175,32 @@ SETTINGS: tuple[Setting, ...] = (
         above_minimum=True,
     ),
     Setting(
+        "STORE_URL",
+        str,
+        "",
+        "--responses-store-url",
+        "the shared response store: redis://HOST:PORT/DB or unix:///PATH (`portico serve` "
+        "with several workers and no URL: a local redis-server); empty: in memory, one "
+        "worker only",
+        check=_check_store_url,
+    ),
+    Setting(
         "GENERATION_TIMEOUT",
         float,
         0.0,
         "--responses-generation-timeout",
         "seconds one generation may run before it fails; 0 = no limit",
         minimum=0,
+    ),
+    Setting(
+        "REASONING_KEYS",
+        str,
+        "",
+        "--responses-reasoning-keys",
+        "comma-separated base64 keys (32 bytes each) that encrypt reasoning for "
+        "include=reasoning.encrypted_content: the first encrypts, all decrypt (`portico serve` "
+        "without it: one random key per run)",
+        check=check_keys,
     ),
 )
 
@@ -166,7 +214,6 @@ NOT_BUILT: dict[str, str] = {
     "--responses-stream-buffer-max-bytes": "a per-stream SSE buffer cap",
     "--responses-default-service-tier": "service tiers",
     "--responses-allowed-service-tiers": "service tiers",
-    "--responses-store-max-bytes": "a byte cap on the response store",
     "--max-stream-event-bytes": "a size cap on one SSE event",
 }
 
@@ -190,9 +237,12 @@ class PorticoConfig(Config):
     COMPATIBILITY_MODE: bool  # only what OpenAI's spec defines; no extensions
     MAX_BODY_BYTES: int  # larger request bodies get 413
     SSE_PING_INTERVAL: float  # idle seconds before an SSE keep-alive comment
-    STORE_MAX_ENTRIES: int  # stored responses kept per worker (oldest evicted)
+    STORE_MAX_ENTRIES: int  # stored responses kept (oldest evicted)
+    STORE_MAX_BYTES: int  # bytes of stored responses kept (oldest evicted)
     STORE_TTL: float  # seconds a stored response is kept
+    STORE_URL: str  # redis:// or unix:// for the shared store; empty: in memory
     GENERATION_TIMEOUT: float  # seconds one generation may run; 0 = no limit
+    REASONING_KEYS: str  # base64 keys for encrypted reasoning; the first encrypts
 
     def __init__(self, **overrides: Any) -> None:
         super().__init__(defaults=DEFAULTS, env_prefix=ENV_PREFIX)

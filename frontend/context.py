@@ -1,4 +1,4 @@
-"""The per-worker application context (Sanic's typed ctx): sidecar client and store.
+"""The per-worker application context (Sanic's typed ctx): sidecar client, store, sealer.
 
 Owns what one worker holds; filled by the listeners in application.py.
 """
@@ -15,6 +15,7 @@ from inference.protocol import Handshake
 
 from .client.base import SidecarClient
 from .errors import ModelNotFound, ServiceUnavailable
+from .sealing import Sealer
 from .store import ResponseStore
 
 
@@ -23,6 +24,7 @@ class PorticoContext:
     sidecar: SidecarClient | None = None
     store: ResponseStore | None = None
     served_model_name: str = ""
+    sealer: Sealer | None = None  # encrypted reasoning; None without REASONING_KEYS
     started_at: int = field(default_factory=lambda: int(time.time()))
 
     def ready(self) -> bool:
@@ -53,3 +55,10 @@ class PorticoContext:
 def of(request: Request) -> PorticoContext:
     """The typed context of the app serving `request`."""
     return cast(PorticoContext, request.app.ctx)
+
+
+def tenant_of(request: Request) -> str:
+    """Whose request this is: the tenant id the auth layer sets on `request.ctx.tenant` (an
+    id derived from the API key, never the key), "" until there is one. Everything stored is
+    scoped to it."""
+    return str(getattr(request.ctx, "tenant", ""))

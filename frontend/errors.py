@@ -17,6 +17,7 @@ from sanic.response import HTTPResponse, json
 from inference.protocol import ErrorCode, RequestError
 
 from .client.errors import SidecarUnavailable
+from .store.base import StoreUnavailable
 
 log = logging.getLogger("portico.errors")
 
@@ -55,6 +56,10 @@ class ContextLengthExceeded(InvalidRequest):
 
 class Unsupported(InvalidRequest):
     code = "unsupported_parameter"
+
+
+class InvalidEncryptedContent(InvalidRequest):
+    code = "invalid_encrypted_content"
 
 
 class Unauthorized(APIError):
@@ -129,7 +134,7 @@ def as_api_error(exc: BaseException) -> APIError:
         return exc
     if isinstance(exc, RequestError):
         return from_sidecar(exc)
-    if isinstance(exc, SidecarUnavailable):
+    if isinstance(exc, SidecarUnavailable | StoreUnavailable):
         return ServiceUnavailable(str(exc))
     if isinstance(exc, sanic_errors.SanicException):
         status = exc.status_code

@@ -1,4 +1,4 @@
-"""Prometheus metrics of the frontend: requests, latency, time to first token, tokens.
+"""Prometheus metrics of the frontend: requests, latency, time to first token, tokens, store.
 
 Owns metric names and the /metrics exposition. With several Sanic workers, set
 PROMETHEUS_MULTIPROC_DIR (the launcher does) so /metrics sums every worker.
@@ -42,6 +42,17 @@ IN_FLIGHT = Gauge(
 )
 SIDECAR_UP = Gauge(
     "portico_sidecar_up", "1 while the sidecar handshake is live", multiprocess_mode="max"
+)
+# The response store's totals, as the last worker to write saw them (with Redis every
+# worker sees the same shared store, so the most recent value is the store's).
+STORE_ENTRIES = Gauge("portico_store_entries", "Stored responses", multiprocess_mode="mostrecent")
+STORE_BYTES = Gauge(
+    "portico_store_bytes", "Bytes of stored responses", multiprocess_mode="mostrecent"
+)
+STORE_EVICTIONS = Counter(
+    "portico_store_evictions",
+    "Stored responses dropped: by the entry cap, the byte cap, or expired (when noticed)",
+    ["reason"],
 )
 
 

@@ -6,13 +6,17 @@ Owns what happens beside the wire when a run starts producing and when it ends; 
 
 from __future__ import annotations
 
+import logging
 import time
+from typing import Any
 
 from inference.protocol import ChatMessage
 
-from . import metrics, translate
+from . import metrics
 from .run import ResponseRun, RunObserver
 from .store import ResponseStore, StoredResponse
+
+log = logging.getLogger("portico.store")
 
 
 class MetricsObserver(RunObserver):
@@ -39,14 +43,29 @@ class MetricsObserver(RunObserver):
 
 
 class StoreObserver(RunObserver):
-    """Keeps the final response (whatever its status) and the conversation it continues."""
+    """Keeps the final response (whatever its status) with this turn's input: its items as
+    `input_items` lists them, and its messages (history.py rebuilds a conversation from the
+    turns of its chain, so no turn holds a copy of the ones before it)."""
 
-    def __init__(self, store: ResponseStore, tenant: str, conversation: list[ChatMessage]) -> None:
+    def __init__(
+        self,
+        store: ResponseStore,
+        tenant: str,
+        messages: list[ChatMessage],
+        input_items: list[dict[str, Any]],
+    ) -> None:
         self.store = store
         self.tenant = tenant
-        self.conversation = conversation
+        self.messages = messages
+        self.input_items = input_items
 
     async def finished(self, run: ResponseRun) -> None:
-        response = run.response
-        history = self.conversation + translate.output_messages(response["output"])
-        await self.store.put(self.tenant, StoredResponse(response=response, conversation=history))
+        entry = StoredResponse(
+            response=run.response, input_items=self.input_items, messages=self.messages
+        )
+        if not await self.store.put(self.tenant, entry):
+            log.warning(
+                "response %s is larger than the store's byte cap "
+                "(PORTICO_STORE_MAX_BYTES); it is not stored",
+                entry.id,
+            )

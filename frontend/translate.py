@@ -1,11 +1,13 @@
 """The only place OpenAI request fields become protocol fields (CreateResponse → GenerateRequest).
 
 Owns what Portico can honour: a field it cannot is refused with a 400 naming it, never
-silently dropped.
+silently dropped. Encrypted reasoning is opened here, by the `unseal` function the route
+passes (frontend/sealing.py owns the keys and binds the tenant), so this module stays pure.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from inference.protocol import (
@@ -19,7 +21,8 @@ from inference.protocol import (
     ToolChoice,
 )
 
-from .errors import InvalidRequest, Unsupported
+from .config import BY_NAME
+from .errors import InvalidEncryptedContent, InvalidRequest, Unsupported
 from .openai.request import (
     ContentPart,
     CreateResponse,
@@ -30,18 +33,25 @@ from .openai.request import (
     ReasoningItem,
     ToolChoiceFunction,
 )
+from .sealing import Unreadable
 
 LOGPROBS_INCLUDE = "message.output_text.logprobs"
-SUPPORTED_INCLUDES = {LOGPROBS_INCLUDE}
+ENCRYPTED_INCLUDE = "reasoning.encrypted_content"
+SUPPORTED_INCLUDES = {LOGPROBS_INCLUDE, ENCRYPTED_INCLUDE}
+KEYS_ENV = BY_NAME["REASONING_KEYS"].env
 TEXT_PARTS = {"input_text", "output_text", "text", "refusal", "summary_text", "reasoning_text"}
+
+# Opens an input item's encrypted_content for this request's tenant (Sealer.open, bound).
+Unseal = Callable[[str], str]
 
 
 def _unsupported(param: str, what: str) -> Unsupported:
     return Unsupported(f"{what} is not supported by this server.", param=param)
 
 
-def check_fields(body: CreateResponse, handshake: Handshake) -> None:
-    """Refuse every field this server cannot honour, naming it."""
+def check_fields(body: CreateResponse, handshake: Handshake, *, sealing: bool = False) -> None:
+    """Refuse every field this server cannot honour, naming it. `sealing`: whether this
+    server has reasoning keys."""
     if body.background:
         raise _unsupported("background", "Background mode")
     if body.conversation is not None:
@@ -61,6 +71,13 @@ def check_fields(body: CreateResponse, handshake: Handshake) -> None:
     for index, value in enumerate(body.include or []):
         if value not in SUPPORTED_INCLUDES:
             raise _unsupported(f"include[{index}]", f"include value '{value}'")
+        if value == ENCRYPTED_INCLUDE and not sealing and handshake.reasoning_parser is not None:
+            # without a reasoning parser there is nothing to seal: the include is a no-op
+            raise Unsupported(
+                f"include value '{value}' needs reasoning keys and this server has none: "
+                f"set {KEYS_ENV} (the same keys on every worker and replica).",
+                param=f"include[{index}]",
+            )
     if body.text is not None and body.text.verbosity not in (None, "medium"):
         raise _unsupported("text.verbosity", f"text.verbosity='{body.text.verbosity}'")
     if body.reasoning is not None:
@@ -86,8 +103,31 @@ def _text(parts: str | list[ContentPart], param: str) -> str:
     return "\n".join(texts)
 
 
-def input_messages(body: CreateResponse) -> list[ChatMessage]:
-    """This request's input items as chat messages (without instructions or history)."""
+def encrypted_reasoning(body: CreateResponse) -> bool:
+    """Whether output reasoning items carry `encrypted_content`."""
+    return ENCRYPTED_INCLUDE in (body.include or [])
+
+
+def _reasoning(item: ReasoningItem, param: str, unseal: Unseal | None) -> str | None:
+    """An input reasoning item's text: its encrypted_content when present (authoritative:
+    it is this server's own, authenticated), else its content parts."""
+    if item.encrypted_content is None:
+        return "\n".join(p.text or "" for p in item.content or []) or None
+    where = f"{param}.encrypted_content"
+    if unseal is None:
+        raise InvalidEncryptedContent(
+            f"{where} cannot be decrypted: this server has no reasoning keys (set {KEYS_ENV}).",
+            param=where,
+        )
+    try:
+        return unseal(item.encrypted_content) or None
+    except Unreadable as exc:
+        raise InvalidEncryptedContent(f"{where} cannot be decrypted: {exc}.", param=where) from None
+
+
+def input_messages(body: CreateResponse, unseal: Unseal | None = None) -> list[ChatMessage]:
+    """This request's input items as chat messages (without instructions or history).
+    `unseal` opens encrypted reasoning; without it (no keys) such an item is a 400."""
     out: list[ChatMessage] = []
     if isinstance(body.input, str):
         out.append(ChatMessage(role=Role.USER, content=body.input))
@@ -116,8 +156,7 @@ def input_messages(body: CreateResponse) -> list[ChatMessage]:
             content = _text(item.output, f"{param}.output")
             out.append(ChatMessage(role=Role.TOOL, content=content, tool_call_id=item.call_id))
         elif isinstance(item, ReasoningItem):
-            parts = item.content or []
-            reasoning = "\n".join(p.text or "" for p in parts) or None
+            reasoning = _reasoning(item, param, unseal)
         else:
             raise _unsupported(f"{param}.type", f"Input items of type '{item.type}'")
     return out
@@ -197,9 +236,11 @@ def generate_request(
     *,
     request_id: str,
     handshake: Handshake,
+    sealing: bool = False,
 ) -> GenerateRequest:
-    """`conversation` is the history plus input_messages(body); instructions go first."""
-    check_fields(body, handshake)
+    """`conversation` is the history plus input_messages(body); instructions go first.
+    `sealing`: whether this server has reasoning keys (for the encrypted-reasoning include)."""
+    check_fields(body, handshake, sealing=sealing)
     tool_list, choice, tool_name = tools(body, handshake)
     fmt = body.text.format if body.text is not None else None
     kwargs = dict(body.chat_template_kwargs or {})

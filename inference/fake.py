@@ -116,7 +116,10 @@ class Directives:
 
 
 def _words(messages: list[ChatMessage]) -> int:
-    return sum(len((m.content or "").split()) + 2 for m in messages)
+    """Prompt tokens: one per word of content and reasoning, two per message."""
+    return sum(
+        len((m.content or "").split()) + len((m.reasoning or "").split()) + 2 for m in messages
+    )
 
 
 class FakeEngine:

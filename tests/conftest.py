@@ -1,4 +1,5 @@
-"""Shared fixtures: running stacks (launcher + sidecar + Sanic) started once per session."""
+"""Shared fixtures: running stacks (launcher + sidecar + Sanic) and a redis-server, started
+once per session."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.redis_server import RedisServer
 from tests.stack import Stack
 
 
@@ -35,3 +37,11 @@ def reasoning_stack() -> Iterator[Stack]:
 @pytest.fixture(scope="session")
 def compat_stack() -> Iterator[Stack]:
     yield from _stack("--fake", compat=True)
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A real redis-server on a Unix socket (`fresh_url()` gives each user a clean database)."""
+    server = RedisServer()
+    yield server
+    server.stop()

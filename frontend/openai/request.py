@@ -1,4 +1,5 @@
-"""The body of `POST /v1/responses` (OpenAI's CreateResponse), plus vLLM's sampling extensions.
+"""The body of `POST /v1/responses` (OpenAI's CreateResponse), plus vLLM's sampling extensions,
+and of `POST /v1/responses/input_tokens` (TokenCountsBody).
 
 Owns the request's shape and OpenAI's limits; plain data, no behaviour. Unknown fields are
 rejected (as OpenAI does); extension fields are rejected in compatibility mode by the route.
@@ -265,3 +266,21 @@ class CreateResponse(Wire):
             if len(item) > 512:
                 raise ValueError(f"metadata value for {key!r} is longer than 512 characters")
         return value
+
+
+class InputTokensRequest(Wire):
+    """The body of `POST /v1/responses/input_tokens` (OpenAI's TokenCountsBody): what a
+    create request would put in the prompt. `model` defaults to the sidecar's first."""
+
+    model: str | None = None
+    input: str | list[InputItem] | None = None
+    instructions: str | None = None
+    previous_response_id: str | None = None
+    tools: list[Tool] | None = None
+    tool_choice: ToolChoiceParam | None = None
+    parallel_tool_calls: bool | None = None
+    text: TextConfig | None = None
+    reasoning: Reasoning | None = None
+    truncation: Literal["auto", "disabled"] | None = None
+    conversation: str | dict[str, Any] | None = None
+    personality: str | None = None

@@ -2,10 +2,12 @@
 
 from sanic import Sanic
 
-from . import models, ops, responses
+from . import input_tokens, models, ops, responses, stored
 
 
 def register(app: Sanic) -> None:
     app.blueprint(responses.bp)
+    app.blueprint(stored.bp)
+    app.blueprint(input_tokens.bp)
     app.blueprint(models.bp)
     app.blueprint(ops.bp)

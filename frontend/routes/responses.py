@@ -1,4 +1,4 @@
-"""`/v1/responses`: create (JSON or SSE), retrieve and delete stored responses.
+"""`POST /v1/responses`: create a response, as JSON or SSE (stored ones: routes/stored.py).
 
 Thin: validate, translate, open a ResponseRun (frontend/run.py) with its observers, and
 hand it to the JSON answer or the SSE writer. Every failure is raised and mapped in errors.py.
@@ -7,16 +7,16 @@ hand it to the JSON answer or the SSE writer. Every failure is raised and mapped
 from __future__ import annotations
 
 import time
+from functools import partial
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
-from inference.protocol import ChatMessage
-
-from .. import metrics, translate
-from ..context import PorticoContext, of
-from ..errors import NotFound, ServiceUnavailable
+from .. import history, metrics, translate
+from ..context import of, tenant_of
+from ..errors import ServiceUnavailable
 from ..observers import MetricsObserver, StoreObserver
+from ..openai.items import input_items
 from ..openai.parse import parse_body
 from ..openai.request import CreateResponse
 from ..openai.response import new_id, skeleton
@@ -27,44 +27,32 @@ from ..streaming.assembler import ResponseAssembler
 bp = Blueprint("responses", url_prefix="/v1")
 
 
-def _tenant(request: Request) -> str:
-    return getattr(request.ctx, "tenant", "")
-
-
-async def _history(ctx: PorticoContext, tenant: str, previous_id: str | None) -> list[ChatMessage]:
-    if previous_id is None:
-        return []
-    entry = await ctx.store.get(tenant, previous_id) if ctx.store else None
-    if entry is None:
-        raise NotFound(
-            f"Previous response with id '{previous_id}' not found.",
-            param="previous_response_id",
-            code="previous_response_not_found",
-        )
-    return entry.conversation
-
-
 async def _open_run(request: Request, body: CreateResponse, started: float) -> ResponseRun:
     """Validate against the live sidecar, translate, and start the generation."""
     ctx = of(request)
     handshake = ctx.handshake()
     model = ctx.resolve_model(body.model)
-    tenant = _tenant(request)
-    conversation = await _history(ctx, tenant, body.previous_response_id)
-    conversation = conversation + translate.input_messages(body)
+    tenant = tenant_of(request)
+    conversation = await history.conversation(ctx.store, tenant, body.previous_response_id)
+    sealer = ctx.sealer  # encrypted reasoning, bound to the tenant
+    unseal = partial(sealer.open, tenant=tenant) if sealer else None
+    messages = translate.input_messages(body, unseal)  # this turn's, as it is stored
+    conversation = conversation + messages
     response_id = new_id("resp")
     generate = translate.generate_request(
-        body, conversation, request_id=response_id, handshake=handshake
+        body, conversation, request_id=response_id, handshake=handshake, sealing=sealer is not None
     )
     if ctx.sidecar is None:
         raise ServiceUnavailable("The inference sidecar is not ready; retry shortly.")
+    asked = translate.encrypted_reasoning(body)
     assembler = ResponseAssembler(
         skeleton(body, response_id=response_id, model=model),
         logprobs=generate.sampling.top_logprobs is not None,
+        seal=partial(sealer.seal, tenant=tenant) if sealer and asked else None,
     )
     observers: list[RunObserver] = []
     if body.store is not False and ctx.store is not None:
-        observers.append(StoreObserver(ctx.store, tenant, conversation))
+        observers.append(StoreObserver(ctx.store, tenant, messages, input_items(body)))
     run = ResponseRun(
         ctx.sidecar,
         generate,
@@ -94,21 +82,3 @@ async def create_response(request: Request) -> HTTPResponse | None:
             return json(await run.result())
     finally:
         metrics.REQUEST_SECONDS.labels("/v1/responses").observe(time.monotonic() - started)
-
-
-@bp.get("/responses/<response_id>")
-async def retrieve_response(request: Request, response_id: str) -> HTTPResponse:
-    ctx = of(request)
-    entry = await ctx.store.get(_tenant(request), response_id) if ctx.store else None
-    if entry is None:
-        raise NotFound(f"Response with id '{response_id}' not found.", param="response_id")
-    return json(entry.response)
-
-
-@bp.delete("/responses/<response_id>")
-async def delete_response(request: Request, response_id: str) -> HTTPResponse:
-    ctx = of(request)
-    deleted = await ctx.store.delete(_tenant(request), response_id) if ctx.store else False
-    if not deleted:
-        raise NotFound(f"Response with id '{response_id}' not found.", param="response_id")
-    return json({"id": response_id, "object": "response", "deleted": True})

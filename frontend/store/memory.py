@@ -1,7 +1,11 @@
-"""The in-process response store: an LRU with a size cap and a TTL (one worker only).
+"""The in-process response store: encoded entries in put order, with both caps and a TTL.
 
-Owns eviction for the single-worker case: the oldest entry goes when the cap is reached, and
-an entry past its TTL is never returned.
+Owns the single-worker case (tests, `portico serve` with one worker): several workers each
+holding their own would answer 404 for what another stored, so the app refuses to start
+that way (application.py). Entries are kept encoded (codec.py): the byte count is the Redis
+backend's, and no caller can change a stored entry through a reference it kept. The TTL is
+the same for every entry, so put order is expiry order: expired entries are dropped from
+the front at each put (and when found), and never returned.
 """
 
 from __future__ import annotations
@@ -10,43 +14,105 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from .base import StoredResponse
+from .. import metrics
+from . import codec
+from .base import BY_BYTES, BY_ENTRIES, EXPIRED, Chain, StoredResponse, Usage, tenant_key
 
 
 class MemoryStore:
     def __init__(
-        self, *, max_entries: int, ttl: float, clock: Callable[[], float] = time.monotonic
+        self,
+        *,
+        max_entries: int,
+        ttl: float,
+        max_bytes: int = 1 << 62,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
         self.ttl = ttl
         self.clock = clock  # seconds, for the TTL; tests inject their own
-        self._entries: OrderedDict[tuple[str, str], tuple[float, StoredResponse]] = OrderedDict()
+        # (tenant key, id) -> (expires at, encoded entry), oldest first
+        self._entries: OrderedDict[tuple[str, str], tuple[float, bytes]] = OrderedDict()
+        self._bytes = 0
 
-    async def get(self, tenant: str, response_id: str) -> StoredResponse | None:
-        key = (tenant, response_id)
+    def _blob(self, tenant: str, response_id: str) -> bytes | None:
+        key = (tenant_key(tenant), response_id)
         found = self._entries.get(key)
         if found is None:
             return None
-        expires, entry = found
-        if expires < self.clock():
-            del self._entries[key]
+        if found[0] <= self.clock():
+            self._drop(key, EXPIRED)
+            self._report()
             return None
-        self._entries.move_to_end(key)
-        return entry
+        return found[1]
 
-    async def put(self, tenant: str, entry: StoredResponse) -> None:
-        key = (tenant, entry.response["id"])
-        self._entries[key] = (self.clock() + self.ttl, entry)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+    async def get(self, tenant: str, response_id: str) -> StoredResponse | None:
+        blob = self._blob(tenant, response_id)
+        return None if blob is None else codec.decode(blob)
+
+    async def put(self, tenant: str, entry: StoredResponse) -> bool:
+        key = (tenant_key(tenant), entry.id)
+        blob = codec.encode(entry)
+        now = self.clock()
+        while self._entries:
+            oldest, (expires, _) = next(iter(self._entries.items()))
+            if expires > now:
+                break
+            self._drop(oldest, EXPIRED)
+        if key in self._entries:
+            self._drop(key, None)
+        kept = len(blob) <= self.max_bytes
+        if kept:
+            self._entries[key] = (now + self.ttl, blob)
+            self._bytes += len(blob)
+            while len(self._entries) > self.max_entries:
+                self._drop(next(iter(self._entries)), BY_ENTRIES)
+            while self._bytes > self.max_bytes:
+                self._drop(next(iter(self._entries)), BY_BYTES)
+        self._report()
+        return kept
 
     async def delete(self, tenant: str, response_id: str) -> bool:
-        found = self._entries.pop((tenant, response_id), None)
-        return found is not None and found[0] >= self.clock()  # an expired one is gone already
+        if self._blob(tenant, response_id) is None:
+            return False
+        self._drop((tenant_key(tenant), response_id), None)
+        self._report()
+        return True
+
+    async def chain(self, tenant: str, response_id: str, max_depth: int) -> Chain:
+        chain = Chain()
+        wanted: str | None = response_id
+        while wanted is not None:
+            if len(chain.entries) == max_depth:
+                chain.too_deep = True
+                break
+            blob = self._blob(tenant, wanted)
+            if blob is None:
+                chain.missing = wanted
+                break
+            entry = codec.decode(blob)
+            chain.entries.append(entry)
+            wanted = entry.previous_id
+        chain.entries.reverse()
+        return chain
+
+    async def usage(self) -> Usage:
+        return Usage(entries=len(self._entries), bytes=self._bytes)
 
     async def close(self) -> None:
         self._entries.clear()
+        self._bytes = 0
+
+    def _drop(self, key: tuple[str, str], reason: str | None) -> None:
+        _, blob = self._entries.pop(key)
+        self._bytes -= len(blob)
+        if reason is not None:
+            metrics.STORE_EVICTIONS.labels(reason).inc()
+
+    def _report(self) -> None:
+        metrics.STORE_ENTRIES.set(len(self._entries))
+        metrics.STORE_BYTES.set(self._bytes)
 
     def __len__(self) -> int:
         return len(self._entries)

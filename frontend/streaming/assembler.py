@@ -1,7 +1,9 @@
 """The state of one response while it is generated: sidecar deltas in, stream events out.
 
 Owns which output item is open, sequence numbers, and the final Response object. The same
-assembler serves streaming and non-streaming requests, so both return the same output.
+assembler serves streaming and non-streaming requests, so both return the same output. With
+`seal` (include=reasoning.encrypted_content), each reasoning item gets its `encrypted_content`
+when it is done: on output_item.done and in the final response, never on output_item.added.
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ class ResponseAssembler:
         logprobs: bool = False,
         make_id: Callable[[str], str] = new_id,
         on_first_token: Callable[[], None] | None = None,
+        seal: Callable[[str], str] | None = None,
     ) -> None:
         self.response = response
         self.logprobs = logprobs
@@ -75,6 +78,7 @@ class ResponseAssembler:
         self.open: _OpenItem | None = None
         self.first_token = False
         self.on_first_token = on_first_token
+        self.seal = seal  # reasoning text -> encrypted_content (sealing.Sealer, bound)
         self.finish_reason: FinishReason | None = None  # the sidecar's, once FINAL arrived
 
     def _seq(self) -> int:
@@ -173,6 +177,8 @@ class ResponseAssembler:
                 "content": [part],
                 "status": status,
             }
+            if self.seal is not None:
+                done["encrypted_content"] = self.seal(text)
         else:
             out.append(ev.arguments_done(self._seq(), item.id, item.index, item.name, text))
             done = {

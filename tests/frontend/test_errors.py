@@ -268,7 +268,6 @@ def test_a_json_body_is_read_as_json_whatever_its_content_type(fake_stack: Stack
     [
         ({"background": True}, "background"),
         ({"tools": [{"type": "web_search"}]}, "tools[0].type"),
-        ({"include": ["reasoning.encrypted_content"]}, "include[0]"),
         ({"truncation": "auto"}, "truncation"),
         ({"reasoning": {"effort": "high"}}, "reasoning.effort"),
         ({"conversation": "conv_1"}, "conversation"),

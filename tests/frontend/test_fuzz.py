@@ -1,13 +1,14 @@
 """Schemathesis fuzzing of the Responses routes: bad input is never a 5xx.
 
 Against a running Portico with the fake sidecar (`fake_stack`), schemathesis generates
-requests for the three Responses operations Portico serves (`POST /responses`, `GET` and
-`DELETE /responses/{response_id}`) from OpenAI's OpenAPI document, in three phases: the
-document's examples, the coverage phase (deterministic: each property at its boundaries,
-of each wrong type, missing, plus unexpected HTTP methods) and random fuzzing, with cases
-that follow the schema (positive) and cases that break it (negative). Every answer must be
-below 500; a 200 must be a valid Response (or a valid event stream, or a deletion); any
-other status must be OpenAI's error envelope.
+requests for the Responses operations Portico serves (`POST /responses`, `GET` and
+`DELETE /responses/{response_id}`, `GET …/input_items`, `POST …/cancel`; not
+`input_tokens`, whose body is create's and is parsed the same way) from OpenAI's OpenAPI
+document, in three phases: the document's examples, the coverage phase (deterministic: each
+property at its boundaries, of each wrong type, missing, plus unexpected HTTP methods) and
+random fuzzing, with cases that follow the schema (positive) and cases that break it
+(negative). Every answer must be below 500; a 200 must be a valid Response (or a valid event
+stream, a deletion, an item list); any other status must be OpenAI's error envelope.
 
 The document is cut down to those operations and the components they reference (loading
 all 3 MB of it into schemathesis is slow), and tuned so that cases get past the first check
@@ -24,7 +25,8 @@ to the code behind it:
 * of the unions of input items and tools, the variants Portico serves are kept, and one
   hosted variant of each (KEPT_VARIANTS): the others take the same path (the catch-all item
   or tool, refused by translate), and would cost the coverage phase ~6,500 more requests;
-* the `response_id` examples are stored responses, so GET and DELETE reach a 200 too.
+* the `response_id` examples are stored responses, so GET, DELETE and input_items reach a
+  200 too.
 
 Runs are reproducible (`derandomize`, no example database) and do not shrink failures
 (they are reported as generated). A run makes about 2,500 requests (about 1,850 from the
@@ -51,7 +53,12 @@ from tests import spec
 from tests.stack import Stack
 
 MODEL = "fake-model"
-OPERATIONS = {"/responses": ("post",), "/responses/{response_id}": ("get", "delete")}
+OPERATIONS = {
+    "/responses": ("post",),
+    "/responses/{response_id}": ("get", "delete"),
+    "/responses/{response_id}/input_items": ("get",),
+    "/responses/{response_id}/cancel": ("post",),
+}
 LEFT_OUT = ("moderation", "prompt_cache_options", "context_management", "prompt")
 # The variants kept of the spec's unions (by component name): what Portico serves, and one
 # hosted variant (WebSearch...) standing for the others.
@@ -171,11 +178,14 @@ def _stored_response(stack: Stack) -> str:
 @pytest.fixture(scope="module")
 def fuzz_schema(fake_stack: Stack) -> schemathesis.BaseSchema:
     doc = copy.deepcopy(_document())
-    for operation in doc["paths"]["/responses/{response_id}"].values():
-        stored = _stored_response(fake_stack)  # one each for GET and DELETE (it removes it)
-        for parameter in operation["parameters"]:
-            if parameter["name"] == "response_id":
-                parameter["schema"]["example"] = stored
+    for path, operations in doc["paths"].items():
+        if "{response_id}" not in path:
+            continue
+        for operation in operations.values():
+            stored = _stored_response(fake_stack)  # one each (DELETE removes its own)
+            for parameter in operation["parameters"]:
+                if parameter["name"] == "response_id":
+                    parameter["schema"]["example"] = stored
     return schemathesis.openapi.from_dict(doc, config=schemathesis.Config.from_dict(CONFIG))
 
 
@@ -201,7 +211,8 @@ def _events(body: bytes) -> list[dict[str, Any]]:
 
 
 def check_answer(case: schemathesis.Case, response: schemathesis.Response) -> None:
-    """Below 500; a 200 is a valid Response, stream or deletion; else OpenAI's error."""
+    """Below 500; a 200 is a valid Response, stream, deletion or item list; else OpenAI's
+    error."""
     where = f"{case.method.upper()} {case.formatted_path} answered {response.status_code}"
     detail = f"{where}:\n{response.content[:3000]!r}\nrequest body: {str(case.body)[:3000]}"
     assert response.status_code < 500, detail
@@ -213,6 +224,8 @@ def check_answer(case: schemathesis.Case, response: schemathesis.Response) -> No
         for event in events:
             spec.validate_stream_event(event)
         spec.validate_event_sequence(events)
+    elif case.formatted_path.endswith("/input_items"):
+        spec.validate(json.loads(response.content), "ResponseItemList")
     elif case.method.upper() == "DELETE":
         body = json.loads(response.content)
         assert body == {

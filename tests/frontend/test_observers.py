@@ -6,6 +6,7 @@ import itertools
 import time
 from collections.abc import Sequence
 
+import pytest
 from prometheus_client import REGISTRY
 
 from frontend import translate
@@ -60,12 +61,10 @@ async def run_with(
 # --- the store ---------------------------------------------------------------------------
 
 
-async def test_the_store_keeps_the_response_and_the_conversation() -> None:
+async def test_the_store_keeps_the_response_and_this_turn_only() -> None:
     store = MemoryStore(max_entries=10, ttl=60)
-    history = [
-        ChatMessage(role=Role.USER, content="earlier"),
-        ChatMessage(role=Role.USER, content="hi"),
-    ]
+    messages = [ChatMessage(role=Role.USER, content="hi")]
+    items = [{"type": "message", "id": "msg_1", "role": "user", "content": []}]
     script = Script(
         [
             Delta(text="Calling."),
@@ -73,27 +72,37 @@ async def test_the_store_keeps_the_response_and_the_conversation() -> None:
             Final(finish_reason=FinishReason.TOOL_CALLS, usage=usage()),
         ]
     )
-    run = await run_with(script, [StoreObserver(store, "tenant-a", history)])
+    run = await run_with(script, [StoreObserver(store, "tenant-a", messages, items)])
     await run.result()
     entry = await store.get("tenant-a", "resp_obs")
     assert entry is not None
-    assert entry.response is run.response
-    assert entry.conversation == [
-        *history,
+    assert entry.response == run.response
+    assert entry.messages == messages  # the turn's input; its output is the response's
+    assert entry.input_items == items
+    assert translate.output_messages(entry.response["output"]) == [
         ChatMessage(
             role=Role.ASSISTANT,
             content="Calling.",
             tool_calls=[ToolCall(id="c1", name="f", arguments="{}")],
         ),
     ]
-    assert history[-1].content == "hi" and len(history) == 2  # the caller's list is untouched
     assert await store.get("tenant-b", "resp_obs") is None
+
+
+async def test_a_response_over_the_byte_cap_is_logged_not_stored(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = MemoryStore(max_entries=10, max_bytes=100, ttl=60)
+    run = await run_with(reply("x"), [StoreObserver(store, "t", [], [])])
+    await run.result()
+    assert await store.get("t", "resp_obs") is None
+    assert "larger than the store's byte cap" in caplog.text
 
 
 async def test_the_store_keeps_failed_and_cancelled_responses() -> None:
     store = MemoryStore(max_entries=10, ttl=60)
     failed = await run_with(
-        reply("x", finish=FinishReason.ERROR, error="boom"), [StoreObserver(store, "t", [])]
+        reply("x", finish=FinishReason.ERROR, error="boom"), [StoreObserver(store, "t", [], [])]
     )
     async for _ in failed.events():
         pass
@@ -101,7 +110,7 @@ async def test_the_store_keeps_failed_and_cancelled_responses() -> None:
     assert entry is not None and entry.response["status"] == "failed"
 
     store = MemoryStore(max_entries=10, ttl=60)
-    cancelled = await run_with(reply("x"), [StoreObserver(store, "t", [])])
+    cancelled = await run_with(reply("x"), [StoreObserver(store, "t", [], [])])
     await cancelled.close()
     entry = await store.get("t", "resp_obs")
     assert entry is not None and entry.response["status"] == "cancelled"

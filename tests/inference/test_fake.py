@@ -218,3 +218,12 @@ async def test_reasoning_comes_first_and_is_counted() -> None:
     assert all(not d.reasoning for d in deltas[1:])
     assert final.usage.reasoning_tokens == 2
     assert final.usage.completion_tokens == len(REPLY) + 2
+
+
+async def test_reasoning_in_the_prompt_counts_as_prompt_tokens() -> None:
+    turn = [
+        ChatMessage(role=Role.USER, content="hi there"),
+        ChatMessage(role=Role.ASSISTANT, content="hello", reasoning="a greeting"),
+    ]
+    started, _, final = await run(FakeEngine(), GenerateRequest(request_id="r", messages=turn))
+    assert started.prompt_tokens == final.usage.prompt_tokens == 2 + 2 + 1 + 2 + 2

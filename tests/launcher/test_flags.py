@@ -106,7 +106,8 @@ def test_a_flag_wins_over_the_environment() -> None:
         (["--responses-stream-buffer-max-bytes=9"], "not supported yet"),
         (["--responses-default-service-tier", "auto"], "service tiers is not built"),
         (["--responses-allowed-service-tiers", "auto,default"], "service tiers is not built"),
-        (["--responses-store-max-bytes", "9"], "not supported yet"),
+        (["--responses-store-max-bytes", "0"], "--responses-store-max-bytes must be at least 1"),
+        (["--responses-store-url", "http://x"], "--responses-store-url expects a URL that"),
         (["--max-stream-event-bytes", "9"], "not supported yet"),
         (
             ["--responses-ping-intervl-seconds", "3"],

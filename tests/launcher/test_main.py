@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from frontend.sealing import parse_keys
+from launcher.__main__ import KEYS_ENV, split_env
 from tests.stack import ROOT, free_port
 
 
@@ -21,6 +23,11 @@ from tests.stack import ROOT, free_port
         ),
         (["--responses-pingg-interval-seconds", "10"], "did you mean"),
         (["--responses-store-ttl-seconds", "a week"], "expects a number, not 'a week'"),
+        (
+            ["--responses-reasoning-keys", "hunter2-is-not-a-key"],
+            "--responses-reasoning-keys expects comma-separated base64 keys of 32 random "
+            "bytes each (make one with: openssl rand -base64 32); key 1 is not",
+        ),
     ],
 )
 def test_a_refused_flag_exits_2_with_one_line_and_starts_nothing(
@@ -44,3 +51,13 @@ def test_a_refused_flag_exits_2_with_one_line_and_starts_nothing(
     assert not sock.exists()  # no sidecar ever ran
     pids = subprocess.run(["pgrep", "-f", str(sock)], capture_output=True, text=True).stdout
     assert pids.split() == []
+
+
+def test_the_reasoning_keys_go_to_the_frontend_only_one_made_when_none_is_set() -> None:
+    sidecar, frontend = split_env({"PATH": "/bin", KEYS_ENV: ""})
+    assert sidecar == {"PATH": "/bin"}
+    assert len(parse_keys(frontend[KEYS_ENV])) == 1  # one random key, for every worker
+    assert frontend["PATH"] == "/bin"
+    assert split_env({"PATH": "/bin"})[1][KEYS_ENV] != frontend[KEYS_ENV]
+    configured = {KEYS_ENV: frontend[KEYS_ENV]}
+    assert split_env(configured) == ({}, configured)  # a configured key is kept as is

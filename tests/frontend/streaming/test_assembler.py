@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -30,13 +31,14 @@ from tests import spec
 USAGE = Usage(prompt_tokens=7, cached_tokens=2, completion_tokens=4, reasoning_tokens=1)
 
 
-def assembler(**body: Any) -> ResponseAssembler:
+def assembler(seal: Callable[[str], str] | None = None, **body: Any) -> ResponseAssembler:
     request = CreateResponse.model_validate({"model": "m", "input": "hi", **body})
     counter = itertools.count()
     return ResponseAssembler(
         skeleton(request, response_id="resp_test", model="m"),
         logprobs=bool(request.include),
         make_id=lambda prefix: f"{prefix}_{next(counter)}",
+        seal=seal,
     )
 
 
@@ -284,6 +286,39 @@ def test_a_final_without_output_has_no_items() -> None:
     check(events, a.response)
     assert types(events) == ["response.created", "response.in_progress", "response.completed"]
     assert a.response["output"] == []
+
+
+def sealed(text: str) -> str:
+    return f"sealed({text})"
+
+
+def test_a_seal_puts_encrypted_content_on_done_reasoning_items_only() -> None:
+    a = assembler(seal=sealed)
+    events = run(a, [Delta(reasoning="Let me "), Delta(reasoning="think.")], [Delta(text="Hi")])
+    events += a.consume([stop()])
+    check(events, a.response)
+    added = [e["item"] for e in events if e["type"] == "response.output_item.added"]
+    done = [e["item"] for e in events if e["type"] == "response.output_item.done"]
+    assert all("encrypted_content" not in item for item in added)
+    assert done[0]["encrypted_content"] == "sealed(Let me think.)"
+    assert "encrypted_content" not in done[1]  # a message carries none
+    assert a.response["output"][0] == done[0]  # the final response carries it too
+    assert a.response["output"][0]["content"][0]["text"] == "Let me think."
+
+
+def test_a_reasoning_item_cut_short_is_sealed_too() -> None:
+    a = assembler(seal=sealed)
+    events = run(a, [Delta(reasoning="hm")])
+    events += a.fail("The sidecar went away.")
+    check(events, a.response)
+    [item] = a.response["output"]
+    assert (item["status"], item["encrypted_content"]) == ("incomplete", "sealed(hm)")
+
+
+def test_no_seal_no_encrypted_content() -> None:
+    a = assembler()
+    run(a, [Delta(reasoning="hm"), stop()])
+    assert "encrypted_content" not in a.response["output"][0]
 
 
 # --- fail, error, cancel -----------------------------------------------------------------
