@@ -1,8 +1,9 @@
 """The app factory: `create_app(config)` builds a Sanic app with every layer registered.
 
 Owns the wiring — errors, middleware, routes — the per-worker listeners that open the
-sidecar client and the store, and the main process's refusal to give several workers a store
-each (memory without PORTICO_STORE_URL).
+sidecar client and the store, and the main process's part: one Prometheus multiprocess folder
+for all workers (metrics.py), and the refusal to give several workers a store each (memory
+without PORTICO_STORE_URL).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from .config import BY_NAME, PorticoConfig
 from .context import PorticoContext
 from .sealing import Sealer
 from .store import open_store
+from .store.runlog import open_runlog
 
 
 def create_app(
@@ -40,6 +42,16 @@ def create_app(
     errors.register(app)
     middleware.register(app)
     routes.register(app)
+
+    metrics_dir: list[str | None] = [None]  # made by the main process, removed at its stop
+
+    @app.main_process_start
+    async def one_metrics_dir_for_all_workers(app: Sanic) -> None:
+        metrics_dir[0] = metrics.own_multiprocess_dir(app.state.workers)
+
+    @app.main_process_stop
+    async def drop_metrics_dir(app: Sanic) -> None:
+        metrics.drop_multiprocess_dir(metrics_dir[0])
 
     @app.main_process_start
     async def one_store_for_all_workers(app: Sanic) -> None:
@@ -68,6 +80,12 @@ def create_app(
         await sidecar.start()
         app.ctx.sidecar = sidecar
         app.ctx.store = open_store(cfg)
+        app.ctx.runlog = open_runlog(
+            cfg.STORE_URL,
+            max_bytes=cfg.STREAM_BUFFER_MAX_BYTES,
+            ttl=cfg.STORE_TTL,
+            max_logs=cfg.STORE_MAX_ENTRIES,
+        )
 
     @app.after_server_stop
     async def close_sidecar(app: Sanic) -> None:
@@ -75,5 +93,7 @@ def create_app(
             await app.ctx.sidecar.stop()
         if app.ctx.store is not None:
             await app.ctx.store.close()
+        if app.ctx.runlog is not None:
+            await app.ctx.runlog.close()
 
     return app

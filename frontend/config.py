@@ -20,6 +20,7 @@ from sanic.config import Config
 from sanic.utils import str_to_bool
 
 from .sealing import check_keys
+from .tool_shapes import check_policy
 
 ENV_PREFIX = "PORTICO_"
 
@@ -193,6 +194,24 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=0,
     ),
     Setting(
+        "STREAM_BUFFER_MAX_BYTES",
+        int,
+        8 * 1024 * 1024,
+        "--responses-stream-buffer-max-bytes",
+        "bytes of stream events kept per background response for resuming its stream (the "
+        "oldest go first; a resume from before them is a 400)",
+        minimum=1,
+    ),
+    Setting(
+        "TOOL_TIMEOUT",
+        float,
+        0.0,
+        "--responses-tool-timeout",
+        "seconds a response waits for its tool outputs (POST /v1/responses/{id}/tool_outputs) "
+        "before it fails with tool_output_timeout; 0 = as long as the store keeps it",
+        minimum=0,
+    ),
+    Setting(
         "REASONING_KEYS",
         str,
         "",
@@ -202,6 +221,16 @@ SETTINGS: tuple[Setting, ...] = (
         "without it: one random key per run)",
         check=check_keys,
     ),
+    Setting(
+        "HOSTED_TOOLS",
+        str,
+        "omit",
+        "--responses-hosted-tools",
+        "what hosted tools (web_search, file_search, ...) in a request get: `omit` leaves them "
+        "out of the prompt and lists them in the Response's `omitted_tools`; `refuse` answers "
+        "400 naming the tool",
+        check=check_policy,
+    ),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
@@ -210,8 +239,6 @@ BY_FLAG: dict[str, Setting] = {s.flag: s for s in SETTINGS}
 # Flags of vLLM's Responses server (see the migration guide) whose feature is not built yet:
 # flag -> the feature. Building one means moving it into SETTINGS.
 NOT_BUILT: dict[str, str] = {
-    "--responses-tool-timeout": "tool outputs (POST /v1/responses/{id}/tool_outputs)",
-    "--responses-stream-buffer-max-bytes": "a per-stream SSE buffer cap",
     "--responses-default-service-tier": "service tiers",
     "--responses-allowed-service-tiers": "service tiers",
     "--max-stream-event-bytes": "a size cap on one SSE event",
@@ -242,6 +269,9 @@ class PorticoConfig(Config):
     STORE_TTL: float  # seconds a stored response is kept
     STORE_URL: str  # redis:// or unix:// for the shared store; empty: in memory
     GENERATION_TIMEOUT: float  # seconds one generation may run; 0 = no limit
+    STREAM_BUFFER_MAX_BYTES: int  # bytes of events kept per background response
+    TOOL_TIMEOUT: float  # seconds a response waits for tool outputs; 0 = until the TTL
+    HOSTED_TOOLS: str  # hosted tools: "omit" (left out, recorded) or "refuse" (400)
     REASONING_KEYS: str  # base64 keys for encrypted reasoning; the first encrypts
 
     def __init__(self, **overrides: Any) -> None:

@@ -1,10 +1,12 @@
-"""The per-worker application context (Sanic's typed ctx): sidecar client, store, sealer.
+"""The per-worker application context (Sanic's typed ctx): sidecar client, store, run log,
+sealer, and the background runs this worker owns.
 
 Owns what one worker holds; filled by the listeners in application.py.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import cast
@@ -17,12 +19,15 @@ from .client.base import SidecarClient
 from .errors import ModelNotFound, ServiceUnavailable
 from .sealing import Sealer
 from .store import ResponseStore
+from .store.runlog import RunLog
 
 
 @dataclass
 class PorticoContext:
     sidecar: SidecarClient | None = None
     store: ResponseStore | None = None
+    runlog: RunLog | None = None  # background runs: event logs, leases, cancel requests
+    background: set[asyncio.Task[None]] = field(default_factory=set)  # this worker's runs
     served_model_name: str = ""
     sealer: Sealer | None = None  # encrypted reasoning; None without REASONING_KEYS
     started_at: int = field(default_factory=lambda: int(time.time()))

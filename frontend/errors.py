@@ -78,6 +78,13 @@ class MethodNotAllowed(APIError):
     status, code = 405, "method_not_allowed"
 
 
+class Conflict(APIError):
+    """The request is valid but the resource's state refuses it (409): tool outputs for a
+    response that is not waiting for them, or that were already submitted."""
+
+    status, code = 409, "conflict"
+
+
 class PayloadTooLarge(APIError):
     status, code = 413, "request_too_large"
 

@@ -38,8 +38,9 @@ async def conversation(
         )
     messages: list[ChatMessage] = []
     for turn in chain.entries:
-        messages += turn.messages
-        messages += translate.output_messages(turn.response["output"])
+        messages += turn.messages  # with the rounds before the latest, if it was continued
+        start = turn.session.round_start if turn.session is not None else 0
+        messages += translate.output_messages(turn.response["output"][start:])
     return messages
 
 

@@ -1,12 +1,16 @@
 """Prometheus metrics of the frontend: requests, latency, time to first token, tokens, store.
 
-Owns metric names and the /metrics exposition. With several Sanic workers, set
-PROMETHEUS_MULTIPROC_DIR (the launcher does) so /metrics sums every worker.
+Owns metric names, the /metrics exposition, and the multiprocess folder: with several Sanic
+workers every worker writes its samples into PROMETHEUS_MULTIPROC_DIR and /metrics sums them.
+The main process makes that folder itself (`own_multiprocess_dir`) when none is given, so
+`sanic frontend.app --workers N` started on its own serves correct totals.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -56,8 +60,31 @@ STORE_EVICTIONS = Counter(
 )
 
 
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def own_multiprocess_dir(workers: int) -> str | None:
+    """In the main process, before the workers start: with several workers and no
+    PROMETHEUS_MULTIPROC_DIR given, make a fresh folder for this run and export it, so every
+    worker (started after, inheriting the environment) writes its samples there. Returns the
+    folder made (for `drop_multiprocess_dir` at the end), or None when there was none to make.
+    A folder given by the operator is theirs: used as it is, never removed."""
+    if workers <= 1 or os.environ.get(MULTIPROC_ENV):
+        return None
+    path = tempfile.mkdtemp(prefix="portico-metrics-")
+    os.environ[MULTIPROC_ENV] = path
+    return path
+
+
+def drop_multiprocess_dir(path: str | None) -> None:
+    if path is not None:
+        shutil.rmtree(path, ignore_errors=True)
+        if os.environ.get(MULTIPROC_ENV) == path:
+            del os.environ[MULTIPROC_ENV]
+
+
 def exposition() -> tuple[bytes, str]:
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if os.environ.get(MULTIPROC_ENV):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
         return generate_latest(registry), CONTENT_TYPE_LATEST

@@ -60,8 +60,13 @@ class StoreObserver(RunObserver):
         self.input_items = input_items
 
     async def finished(self, run: ResponseRun) -> None:
+        await self.keep(run.response)
+
+    async def keep(self, response: dict[str, Any]) -> None:
+        """Store `response` as it is now (a background run also stores it queued and
+        in progress, so a GET on any worker sees it)."""
         entry = StoredResponse(
-            response=run.response, input_items=self.input_items, messages=self.messages
+            response=response, input_items=self.input_items, messages=self.messages
         )
         if not await self.store.put(self.tenant, entry):
             log.warning(

@@ -21,14 +21,16 @@ from inference.protocol import (
     ToolChoice,
 )
 
+from . import tool_shapes
 from .config import BY_NAME
 from .errors import InvalidEncryptedContent, InvalidRequest, Unsupported
 from .openai.request import (
     ContentPart,
     CreateResponse,
+    CustomToolCallItem,
+    CustomToolCallOutputItem,
     FunctionCallItem,
     FunctionCallOutputItem,
-    FunctionTool,
     MessageItem,
     ReasoningItem,
     ToolChoiceFunction,
@@ -52,8 +54,12 @@ def _unsupported(param: str, what: str) -> Unsupported:
 def check_fields(body: CreateResponse, handshake: Handshake, *, sealing: bool = False) -> None:
     """Refuse every field this server cannot honour, naming it. `sealing`: whether this
     server has reasoning keys."""
-    if body.background:
-        raise _unsupported("background", "Background mode")
+    if body.background and body.store is False:
+        raise InvalidRequest(
+            "Background responses are stored: background=true needs store to be true.",
+            param="background",
+            code="invalid_value",
+        )
     if body.conversation is not None:
         raise _unsupported("conversation", "The conversation parameter")
     if body.prompt is not None:
@@ -125,6 +131,18 @@ def _reasoning(item: ReasoningItem, param: str, unseal: Unseal | None) -> str | 
         raise InvalidEncryptedContent(f"{where} cannot be decrypted: {exc}.", param=where) from None
 
 
+def _call(item: FunctionCallItem | CustomToolCallItem) -> ToolCall:
+    """An earlier call as the model made it: namespaced names joined, custom input wrapped."""
+    if isinstance(item, CustomToolCallItem):
+        name = tool_shapes.model_name(item.name, item.namespace)
+        arguments = tool_shapes.custom_arguments(item.input)
+    else:
+        namespace = (item.model_extra or {}).get("namespace")
+        name = tool_shapes.model_name(item.name, namespace if isinstance(namespace, str) else None)
+        arguments = item.arguments
+    return ToolCall(id=item.call_id, name=name, arguments=arguments)
+
+
 def input_messages(body: CreateResponse, unseal: Unseal | None = None) -> list[ChatMessage]:
     """This request's input items as chat messages (without instructions or history).
     `unseal` opens encrypted reasoning; without it (no keys) such an item is a 400."""
@@ -141,8 +159,8 @@ def input_messages(body: CreateResponse, unseal: Unseal | None = None) -> list[C
             if role == Role.ASSISTANT and reasoning is not None:
                 message.reasoning, reasoning = reasoning, None
             out.append(message)
-        elif isinstance(item, FunctionCallItem):
-            call = ToolCall(id=item.call_id, name=item.name, arguments=item.arguments)
+        elif isinstance(item, FunctionCallItem | CustomToolCallItem):
+            call = _call(item)
             last = out[-1] if out else None
             if last is not None and last.role == Role.ASSISTANT:
                 last.tool_calls.append(call)  # parallel calls, or text then a call
@@ -152,7 +170,7 @@ def input_messages(body: CreateResponse, unseal: Unseal | None = None) -> list[C
                 message = ChatMessage(role=Role.ASSISTANT, tool_calls=[call], reasoning=reasoning)
                 out.append(message)
                 reasoning = None
-        elif isinstance(item, FunctionCallOutputItem):
+        elif isinstance(item, FunctionCallOutputItem | CustomToolCallOutputItem):
             content = _text(item.output, f"{param}.output")
             out.append(ChatMessage(role=Role.TOOL, content=content, tool_call_id=item.call_id))
         elif isinstance(item, ReasoningItem):
@@ -162,21 +180,15 @@ def input_messages(body: CreateResponse, unseal: Unseal | None = None) -> list[C
     return out
 
 
-def tools(body: CreateResponse, handshake: Handshake) -> tuple[list[Tool], ToolChoice, str | None]:
-    """The function tools, the tool choice (auto|none|required|function) and its name."""
-    out: list[Tool] = []
-    for index, tool in enumerate(body.tools or []):
-        if not isinstance(tool, FunctionTool):
-            raise _unsupported(f"tools[{index}].type", f"Tools of type '{tool.type}'")
-        out.append(
-            Tool(
-                name=tool.name,
-                parameters=tool.parameters or {"type": "object", "properties": {}},
-                description=tool.description,
-                strict=bool(tool.strict),
-            )
-        )
+def tools(
+    body: CreateResponse, handshake: Handshake, hosted: str = tool_shapes.OMIT
+) -> tuple[list[Tool], ToolChoice, str | None]:
+    """The tools as the model sees them (tool_shapes.py: namespaces, custom and hosted
+    tools), the tool choice (auto|none|required|function) and its name."""
+    out = tool_shapes.render(body.tools or [], hosted=hosted)
     choice = body.tool_choice if body.tool_choice is not None else "auto"
+    if not isinstance(choice, str) and choice.type == "custom" and choice.name:
+        choice = ToolChoiceFunction(type="function", name=choice.name)  # its JSON wrapper
     if isinstance(choice, ToolChoiceFunction):
         if choice.name not in {t.name for t in out}:
             raise InvalidRequest(
@@ -224,9 +236,14 @@ def output_messages(output: list[dict[str, Any]]) -> list[ChatMessage]:
         elif item["type"] == "reasoning":
             message.reasoning = "".join(p["text"] for p in item.get("content") or [])
         elif item["type"] == "function_call":
+            name = tool_shapes.model_name(item["name"], item.get("namespace"))
             message.tool_calls.append(
-                ToolCall(id=item["call_id"], name=item["name"], arguments=item["arguments"])
+                ToolCall(id=item["call_id"], name=name, arguments=item["arguments"])
             )
+        elif item["type"] == "custom_tool_call":
+            name = tool_shapes.model_name(item["name"], item.get("namespace"))
+            arguments = tool_shapes.custom_arguments(item["input"])
+            message.tool_calls.append(ToolCall(id=item["call_id"], name=name, arguments=arguments))
     return [message]
 
 
@@ -237,11 +254,13 @@ def generate_request(
     request_id: str,
     handshake: Handshake,
     sealing: bool = False,
+    hosted_tools: str = tool_shapes.OMIT,
 ) -> GenerateRequest:
     """`conversation` is the history plus input_messages(body); instructions go first.
-    `sealing`: whether this server has reasoning keys (for the encrypted-reasoning include)."""
+    `sealing`: whether this server has reasoning keys (for the encrypted-reasoning include);
+    `hosted_tools`: the HOSTED_TOOLS policy (tool_shapes.py)."""
     check_fields(body, handshake, sealing=sealing)
-    tool_list, choice, tool_name = tools(body, handshake)
+    tool_list, choice, tool_name = tools(body, handshake, hosted_tools)
     fmt = body.text.format if body.text is not None else None
     kwargs = dict(body.chat_template_kwargs or {})
     if body.reasoning is not None and body.reasoning.effort is not None:
@@ -261,4 +280,5 @@ def generate_request(
         json_object=fmt is not None and fmt.type == "json_object",
         priority=body.priority or 0,
         chat_template_kwargs=kwargs,
+        grammar=tool_shapes.grammar(body.tools or [], tool_name) if tool_name else None,
     )

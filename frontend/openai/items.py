@@ -13,6 +13,8 @@ from typing import Any
 from .request import (
     ContentPart,
     CreateResponse,
+    CustomToolCallItem,
+    CustomToolCallOutputItem,
     FunctionCallItem,
     FunctionCallOutputItem,
     MessageItem,
@@ -63,13 +65,38 @@ def _item(item: Any) -> dict[str, Any]:
     if isinstance(item, MessageItem):
         return _message(item)
     if isinstance(item, FunctionCallItem):
-        return {
+        call: dict[str, Any] = {
             "type": "function_call",
             "id": item.id or new_id("fc"),
             "call_id": item.call_id,
             "name": item.name,
             "arguments": item.arguments,
             "status": item.status or DONE,
+        }
+        namespace = (item.model_extra or {}).get("namespace")
+        if isinstance(namespace, str):
+            call["namespace"] = namespace
+        return call
+    if isinstance(item, CustomToolCallItem):
+        custom: dict[str, Any] = {
+            "type": "custom_tool_call",
+            "id": item.id or new_id("ctc"),
+            "call_id": item.call_id,
+            "name": item.name,
+            "input": item.input,
+        }
+        if item.namespace is not None:
+            custom["namespace"] = item.namespace
+        return custom
+    if isinstance(item, CustomToolCallOutputItem):
+        text: Any = item.output
+        if not isinstance(text, str):
+            text = [{"type": "input_text", "text": p.text or ""} for p in text]
+        return {
+            "type": "custom_tool_call_output",
+            "id": item.id or new_id("ctco"),
+            "call_id": item.call_id,
+            "output": text,
         }
     if isinstance(item, FunctionCallOutputItem):
         output: Any = item.output

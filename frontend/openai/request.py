@@ -20,6 +20,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from .client_fields import ClientFields
+
 
 class Wire(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -58,6 +60,24 @@ class FunctionCallItem(Loose):
 
 class FunctionCallOutputItem(Loose):
     type: Literal["function_call_output"]
+    call_id: str
+    output: str | list[ContentPart]
+    id: str | None = None
+    status: str | None = None
+
+
+class CustomToolCallItem(Loose):
+    type: Literal["custom_tool_call"]
+    call_id: str
+    name: str
+    input: str
+    namespace: str | None = None
+    id: str | None = None
+    status: str | None = None
+
+
+class CustomToolCallOutputItem(Loose):
+    type: Literal["custom_tool_call_output"]
     call_id: str
     output: str | list[ContentPart]
     id: str | None = None
@@ -103,8 +123,20 @@ InputItem = Annotated[
     | Annotated[FunctionCallItem, Tag("type=function_call")]
     | Annotated[FunctionCallOutputItem, Tag("type=function_call_output")]
     | Annotated[ReasoningItem, Tag("type=reasoning")]
+    | Annotated[CustomToolCallItem, Tag("type=custom_tool_call")]
+    | Annotated[CustomToolCallOutputItem, Tag("type=custom_tool_call_output")]
     | Annotated[OtherItem, Tag("type=other")],
-    _tag(("message", "function_call", "function_call_output", "reasoning"), "message"),
+    _tag(
+        (
+            "message",
+            "function_call",
+            "function_call_output",
+            "reasoning",
+            "custom_tool_call",
+            "custom_tool_call_output",
+        ),
+        "message",
+    ),
 ]
 
 
@@ -119,13 +151,50 @@ class FunctionTool(Wire):
     strict: bool | None = None
 
 
+class CustomToolFormat(Wire):
+    """A custom tool's input: free text, or text that a lark or regex grammar accepts."""
+
+    type: Literal["text", "grammar"]
+    syntax: Literal["lark", "regex"] | None = None
+    definition: str | None = None
+
+
+class CustomTool(Wire):
+    """A tool whose input is free text (Codex's apply_patch), not JSON arguments."""
+
+    type: Literal["custom"]
+    name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-zA-Z0-9_-]+$")]
+    description: str | None = None
+    format: CustomToolFormat | None = None
+
+
+NamespaceMember = Annotated[
+    Annotated[FunctionTool, Tag("type=function")] | Annotated[CustomTool, Tag("type=custom")],
+    _tag(("function", "custom"), "function"),
+]
+
+
+class NamespaceTool(Wire):
+    """A named group of function and custom tools; calls name the namespace."""
+
+    type: Literal["namespace"]
+    name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-zA-Z0-9_-]+$")]
+    description: str | None = None
+    tools: list[NamespaceMember]
+
+
 class OtherTool(Loose):
+    """Hosted tools (web_search, file_search, ...): handled by frontend/tool_shapes.py."""
+
     type: str
 
 
 Tool = Annotated[
-    Annotated[FunctionTool, Tag("type=function")] | Annotated[OtherTool, Tag("type=other")],
-    _tag(("function",), "function"),
+    Annotated[FunctionTool, Tag("type=function")]
+    | Annotated[CustomTool, Tag("type=custom")]
+    | Annotated[NamespaceTool, Tag("type=namespace")]
+    | Annotated[OtherTool, Tag("type=other")],
+    _tag(("function", "custom", "namespace"), "function"),
 ]
 
 
@@ -135,7 +204,11 @@ class ToolChoiceFunction(Wire):
 
 
 class ToolChoiceOther(Loose):
+    """Other tool choices: {"type": "custom", "name"} is honoured by tool_shapes.py; hosted
+    tools, allowed_tools, ... are refused by translate."""
+
     type: str
+    name: str | None = None
 
 
 def _pick_choice(value: Any) -> str | None:
@@ -211,7 +284,9 @@ EXTENSION_FIELDS = (
 )
 
 
-class CreateResponse(Wire):
+class CreateResponse(ClientFields, Wire):
+    """OpenAI's fields, plus the ones real clients send that the spec lags on (ClientFields)."""
+
     model: str
     input: str | list[InputItem] = ""
     instructions: str | None = None

@@ -19,7 +19,15 @@ from typing import Any
 
 from inference.protocol import Usage
 
-from .request import CreateResponse, FunctionTool, ToolChoiceFunction
+from ..tool_shapes import hosted, omitted
+from .request import (
+    CreateResponse,
+    CustomTool,
+    FunctionTool,
+    NamespaceTool,
+    ToolChoiceFunction,
+    ToolChoiceOther,
+)
 
 
 def new_id(prefix: str) -> str:
@@ -36,6 +44,8 @@ def _tool(tool: Any) -> dict[str, Any]:
             "parameters": tool.parameters,
             "strict": tool.strict,
         }
+    if isinstance(tool, CustomTool | NamespaceTool):
+        return dict(tool.model_dump(exclude_none=True))
     return dict(tool.model_dump())
 
 
@@ -45,6 +55,8 @@ def _tool_choice(body: CreateResponse) -> Any:
         return "auto"
     if isinstance(choice, ToolChoiceFunction):
         return {"type": "function", "name": choice.name}
+    if isinstance(choice, ToolChoiceOther):  # {"type": "custom", "name"} (tool_shapes.py)
+        return choice.model_dump(exclude_none=True)
     return choice
 
 
@@ -97,13 +109,16 @@ def skeleton(body: CreateResponse, *, response_id: str, model: str) -> dict[str,
         "temperature": body.temperature if body.temperature is not None else 1.0,
         "text": _text(body),
         "tool_choice": _tool_choice(body),
-        "tools": [_tool(t) for t in body.tools or []],
+        "tools": [_tool(t) for t in body.tools or [] if not hosted(t)],  # what the model saw
         "top_logprobs": body.top_logprobs if body.top_logprobs is not None else 0,
         "top_p": body.top_p if body.top_p is not None else 1.0,
         "truncation": body.truncation or "disabled",
         "usage": usage(Usage()),
         "metadata": body.metadata or {},
     }
+    left_out = omitted(body.tools or [])
+    if left_out:  # hosted tools left out of the prompt (tool_shapes.py), recorded visibly
+        response["omitted_tools"] = left_out
     if body.user is not None:  # OpenAI's `user` is not nullable, Open Responses has none
         response["user"] = body.user
     return response

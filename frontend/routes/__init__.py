@@ -2,12 +2,13 @@
 
 from sanic import Sanic
 
-from . import input_tokens, models, ops, responses, stored
+from . import input_tokens, models, ops, responses, stored, tool_outputs
 
 
 def register(app: Sanic) -> None:
     app.blueprint(responses.bp)
     app.blueprint(stored.bp)
+    app.blueprint(tool_outputs.bp)
     app.blueprint(input_tokens.bp)
     app.blueprint(models.bp)
     app.blueprint(ops.bp)

@@ -40,7 +40,12 @@ async def count_input_tokens(request: Request) -> HTTPResponse:
     unseal = partial(sealer.open, tenant=tenant) if sealer else None
     messages += translate.input_messages(create, unseal)
     generate = translate.generate_request(
-        create, messages, request_id="input_tokens", handshake=handshake, sealing=bool(sealer)
+        create,
+        messages,
+        request_id="input_tokens",
+        handshake=handshake,
+        sealing=bool(sealer),
+        hosted_tools=request.app.config.HOSTED_TOOLS,
     )
     if ctx.sidecar is None:
         raise ServiceUnavailable("The inference sidecar is not ready; retry shortly.")

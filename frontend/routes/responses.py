@@ -12,23 +12,26 @@ from functools import partial
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
-from .. import history, metrics, translate
+from .. import background, history, metrics, sessions, translate
 from ..context import of, tenant_of
 from ..errors import ServiceUnavailable
-from ..observers import MetricsObserver, StoreObserver
+from ..observers import MetricsObserver
 from ..openai.items import input_items
 from ..openai.parse import parse_body
 from ..openai.request import CreateResponse
 from ..openai.response import new_id, skeleton
 from ..run import ResponseRun, RunObserver
-from ..streaming import sse
+from ..streaming import replay, sse
 from ..streaming.assembler import ResponseAssembler
 
 bp = Blueprint("responses", url_prefix="/v1")
 
 
-async def _open_run(request: Request, body: CreateResponse, started: float) -> ResponseRun:
-    """Validate against the live sidecar, translate, and start the generation."""
+async def _open_run(
+    request: Request, body: CreateResponse, started: float, *, start: bool = True
+) -> ResponseRun:
+    """Validate against the live sidecar, translate, and start the generation (a background
+    run is started by its own task: `start=False`)."""
     ctx = of(request)
     handshake = ctx.handshake()
     model = ctx.resolve_model(body.model)
@@ -40,7 +43,12 @@ async def _open_run(request: Request, body: CreateResponse, started: float) -> R
     conversation = conversation + messages
     response_id = new_id("resp")
     generate = translate.generate_request(
-        body, conversation, request_id=response_id, handshake=handshake, sealing=sealer is not None
+        body,
+        conversation,
+        request_id=response_id,
+        handshake=handshake,
+        sealing=sealer is not None,
+        hosted_tools=request.app.config.HOSTED_TOOLS,
     )
     if ctx.sidecar is None:
         raise ServiceUnavailable("The inference sidecar is not ready; retry shortly.")
@@ -52,7 +60,12 @@ async def _open_run(request: Request, body: CreateResponse, started: float) -> R
     )
     observers: list[RunObserver] = []
     if body.store is not False and ctx.store is not None:
-        observers.append(StoreObserver(ctx.store, tenant, messages, input_items(body)))
+        compatibility = request.app.config.COMPATIBILITY_MODE  # sessions: native mode only
+        observers.append(
+            sessions.store_observer(
+                compatibility, ctx.store, tenant, messages, input_items(body), body
+            )
+        )
     run = ResponseRun(
         ctx.sidecar,
         generate,
@@ -60,9 +73,40 @@ async def _open_run(request: Request, body: CreateResponse, started: float) -> R
         observers=observers,
         timeout=request.app.config.GENERATION_TIMEOUT,
     )
-    await run.start()
-    run.observers.append(MetricsObserver(model, started))  # counted once it runs
+    if start:
+        await run.start()
+        run.observers.append(MetricsObserver(model, started))  # counted once it runs
     return run
+
+
+async def _background(
+    request: Request, body: CreateResponse, started: float
+) -> HTTPResponse | None:
+    """Queue a background run (background.py) and answer at once: the queued Response, or
+    its stream followed from the run log (leaving does not stop the run)."""
+    ctx = of(request)
+    if ctx.runlog is None or ctx.store is None:
+        raise ServiceUnavailable("The response store is not open yet; retry shortly.")
+    run = await _open_run(request, body, started, start=False)
+    tenant, rid = tenant_of(request), run.request.request_id
+    model = run.response["model"]
+    queued = await background.launch(ctx, run, tenant, partial(MetricsObserver, model, started))
+    if not body.stream:
+        return json(queued)
+    config = request.app.config
+    store, runlog = ctx.store, ctx.runlog
+    await replay.follow(
+        request,
+        runlog,
+        tenant,
+        rid,
+        -1,
+        await replay.window(runlog, tenant, rid, -1),
+        settle=partial(background.alive, store, runlog, tenant, rid),
+        done_marker=not config.COMPATIBILITY_MODE,
+        ping_interval=config.SSE_PING_INTERVAL,
+    )
+    return None
 
 
 @bp.post("/responses")
@@ -70,6 +114,8 @@ async def create_response(request: Request) -> HTTPResponse | None:
     started = time.monotonic()
     body = parse_body(CreateResponse, request.json)
     try:
+        if body.background:
+            return await _background(request, body, started)
         async with await _open_run(request, body, started) as run:
             if body.stream:
                 await sse.relay(

@@ -1,5 +1,5 @@
-"""Stored responses: `GET` and `DELETE /v1/responses/{id}`, `GET …/{id}/input_items`,
-`POST …/{id}/cancel`.
+"""Stored responses: `GET` (and its resumable stream) and `DELETE /v1/responses/{id}`,
+`GET …/{id}/input_items`, `POST …/{id}/cancel` (background runs: background.py).
 
 Thin: read the tenant's entry from the store (another tenant's id is a 404, as a missing
 one is), check the query, answer. Every failure is raised and mapped in errors.py.
@@ -11,20 +11,27 @@ it before that item; with `before` alone the page is the `limit` items nearest t
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
-from .. import translate
+from .. import background, sessions, translate
 from ..context import of, tenant_of
 from ..errors import InvalidRequest, NotFound, ServiceUnavailable, Unsupported
 from ..store import ResponseStore, StoredResponse
+from ..store.runlog import RunLog
+from ..streaming import replay
 
 bp = Blueprint("stored", url_prefix="/v1")
 
 LIMIT_DEFAULT, LIMIT_MAX = 20, 100
 CANCEL_ONLY_BACKGROUND = "Only responses created with background=true can be cancelled."
+STREAM_ONLY_BACKGROUND = (
+    "Only responses created with background=true can be streamed (stream=true) again."
+)
+CANCEL_WAIT = 10.0  # seconds the cancel route waits for the run to end
 
 
 def _values(request: Request, name: str) -> list[str]:
@@ -68,16 +75,65 @@ async def _entry(request: Request, response_id: str) -> StoredResponse:
     return entry
 
 
+def _runlog(request: Request) -> RunLog:
+    runlog = of(request).runlog
+    if runlog is None:  # the worker has not opened it yet
+        raise ServiceUnavailable("The response store is not open yet; retry shortly.")
+    return runlog
+
+
+def _starting_after(request: Request) -> int:
+    text = _one(request, "starting_after")
+    if text is None:
+        return -1
+    try:
+        after = int(text)
+    except ValueError:
+        after = -2
+    if after < 0:
+        raise InvalidRequest(
+            f"Invalid value for 'starting_after': expected a sequence number (an integer, "
+            f"0 or more), but got '{text[:40]}'.",
+            param="starting_after",
+            code="invalid_value",
+        )
+    return after
+
+
 @bp.get("/responses/<response_id>")
-async def retrieve_response(request: Request, response_id: str) -> HTTPResponse:
+async def retrieve_response(request: Request, response_id: str) -> HTTPResponse | None:
+    """The stored response; an unfinished background one whose owner died is marked failed.
+    `stream=true`: a background response's events after `starting_after` (replay.py)."""
     check_include(request)
     stream = (_one(request, "stream") or "false").lower()
-    if stream not in ("false", "0"):
-        raise Unsupported(
-            "Streaming a stored response (stream=true) is not supported by this server.",
+    if stream not in ("false", "0", "true", "1"):
+        raise InvalidRequest(
+            f"Invalid value for 'stream': expected true or false, but got '{stream[:40]}'.",
             param="stream",
+            code="invalid_value",
         )
-    return json((await _entry(request, response_id)).response)
+    after = _starting_after(request)
+    store, runlog, tenant = _store(request), _runlog(request), tenant_of(request)
+    entry = await background.settle(store, runlog, tenant, await _entry(request, response_id))
+    entry = await sessions.settle(store, tenant, entry, request.app.config.TOOL_TIMEOUT)
+    if stream in ("false", "0"):
+        return json(entry.response)
+    if not entry.response.get("background"):
+        raise InvalidRequest(STREAM_ONLY_BACKGROUND, param="stream", code="invalid_value")
+    found = await replay.window(runlog, tenant, response_id, after)
+    config = request.app.config
+    await replay.follow(
+        request,
+        runlog,
+        tenant,
+        response_id,
+        after,
+        found,
+        settle=partial(background.alive, store, runlog, tenant, response_id),
+        done_marker=not config.COMPATIBILITY_MODE,
+        ping_interval=config.SSE_PING_INTERVAL,
+    )
+    return None
 
 
 @bp.delete("/responses/<response_id>")
@@ -89,10 +145,17 @@ async def delete_response(request: Request, response_id: str) -> HTTPResponse:
 
 @bp.post("/responses/<response_id>/cancel")
 async def cancel_response(request: Request, response_id: str) -> HTTPResponse:
+    """Cancel a background response from any worker or pod, and answer it once it ended
+    (`cancelled`, or the status it reached first); a finished one is answered as it is."""
     entry = await _entry(request, response_id)
     if not entry.response.get("background"):
         raise InvalidRequest(CANCEL_ONLY_BACKGROUND)
-    return json(entry.response)  # not reached until background runs exist
+    store, runlog, tenant = _store(request), _runlog(request), tenant_of(request)
+    entry = await background.settle(store, runlog, tenant, entry)
+    if entry.response.get("status") in background.UNFINISHED:
+        await background.cancel(of(request), tenant, response_id)
+        entry = await background.wait_final(store, runlog, tenant, entry, CANCEL_WAIT)
+    return json(entry.response)
 
 
 def _limit(request: Request) -> int:

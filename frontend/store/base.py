@@ -24,6 +24,8 @@ import msgspec
 
 from inference.protocol import ChatMessage
 
+from .tool_session import ToolSession
+
 # Turns walked at most to rebuild one conversation (a longer chain is refused, never cut).
 MAX_CHAIN_DEPTH = 1000
 
@@ -36,6 +38,7 @@ class StoredResponse(msgspec.Struct):
     response: dict[str, Any]  # the Response object as returned
     input_items: list[dict[str, Any]] = []  # this request's input items, with ids
     messages: list[ChatMessage] = []  # this request's input as chat messages (no history)
+    session: ToolSession | None = None  # native mode: a tool-output session (sessions.py)
 
     @property
     def id(self) -> str:
@@ -79,6 +82,15 @@ class ResponseStore(Protocol):
     async def chain(self, tenant: str, response_id: str, max_depth: int) -> Chain: ...
 
     async def usage(self) -> Usage: ...
+
+    async def claim(self, tenant: str, name: str, ttl: float) -> bool:
+        """Take a one-time name for `ttl` seconds; False if it is taken (every worker sees
+        the same claims: a tool-output submission is taken once)."""
+        ...
+
+    async def release(self, tenant: str, name: str) -> None:
+        """Give a claimed name back (the work it guarded did not start)."""
+        ...
 
     async def close(self) -> None: ...
 

@@ -35,6 +35,7 @@ class MemoryStore:
         # (tenant key, id) -> (expires at, encoded entry), oldest first
         self._entries: OrderedDict[tuple[str, str], tuple[float, bytes]] = OrderedDict()
         self._bytes = 0
+        self._claims: dict[tuple[str, str], float] = {}  # (tenant key, name) -> expires at
 
     def _blob(self, tenant: str, response_id: str) -> bytes | None:
         key = (tenant_key(tenant), response_id)
@@ -100,7 +101,20 @@ class MemoryStore:
     async def usage(self) -> Usage:
         return Usage(entries=len(self._entries), bytes=self._bytes)
 
+    async def claim(self, tenant: str, name: str, ttl: float) -> bool:
+        now = self.clock()
+        self._claims = {k: t for k, t in self._claims.items() if t > now}
+        key = (tenant_key(tenant), name)
+        if key in self._claims:
+            return False
+        self._claims[key] = now + ttl
+        return True
+
+    async def release(self, tenant: str, name: str) -> None:
+        self._claims.pop((tenant_key(tenant), name), None)
+
     async def close(self) -> None:
+        self._claims.clear()
         self._entries.clear()
         self._bytes = 0
 

@@ -66,6 +66,7 @@ class RedisStore:
         self.max_bytes = max_bytes
         self.ttl_ms = max(1, round(ttl * 1000))
         self.prefix = f"{namespace}:r:"
+        self.claims = f"{namespace}:claim:"  # one-time names (SET NX with an expiry)
         self.keys = [f"{namespace}:order", f"{namespace}:sizes", f"{namespace}:bytes"]
 
         def pool(**_: Any) -> aioredis.ConnectionPool:  # aiocache's host/port: the URL's
@@ -140,6 +141,16 @@ class RedisStore:
         async with self._talking():
             entries, size = await self._usage(keys=[self.keys[0], self.keys[2]])
         return Usage(entries=int(entries), bytes=int(size))
+
+    async def claim(self, tenant: str, name: str, ttl: float) -> bool:
+        key = f"{self.claims}{tenant_key(tenant)}:{name}"
+        async with self._talking():
+            taken = await self.cache.client.set(key, b"1", nx=True, px=max(1, round(ttl * 1000)))
+        return bool(taken)
+
+    async def release(self, tenant: str, name: str) -> None:
+        async with self._talking():
+            await self.cache.client.delete(f"{self.claims}{tenant_key(tenant)}:{name}")
 
     async def close(self) -> None:
         await self.cache.client.aclose()

@@ -15,6 +15,7 @@ from typing import Any
 from inference.protocol import Delta, Final, FinishReason, TokenLogprob
 
 from ..openai.response import new_id, usage
+from ..tool_shapes import Target, custom_input, targets
 from . import events as ev
 from .events import Event
 
@@ -47,7 +48,17 @@ def logprob_dicts(logprobs: list[TokenLogprob]) -> list[dict[str, Any]]:
 
 
 class _OpenItem:
-    __slots__ = ("call_id", "id", "index", "kind", "logprobs", "name", "parts", "tool_index")
+    __slots__ = (
+        "call_id",
+        "id",
+        "index",
+        "kind",
+        "logprobs",
+        "name",
+        "parts",
+        "target",
+        "tool_index",
+    )
 
     def __init__(self, kind: str, index: int, item_id: str) -> None:
         self.kind = kind
@@ -58,6 +69,7 @@ class _OpenItem:
         self.name = ""
         self.call_id = ""
         self.tool_index = -1
+        self.target = Target("")  # a call's tool, as OpenAI names it (tool_shapes.py)
 
 
 class ResponseAssembler:
@@ -80,6 +92,8 @@ class ResponseAssembler:
         self.on_first_token = on_first_token
         self.seal = seal  # reasoning text -> encrypted_content (sealing.Sealer, bound)
         self.finish_reason: FinishReason | None = None  # the sidecar's, once FINAL arrived
+        # model-facing tool names -> namespaced / custom tools (tool_shapes.py)
+        self.targets = targets(response.get("tools") or [])
 
     def _seq(self) -> int:
         self.seq += 1
@@ -107,6 +121,9 @@ class ResponseAssembler:
         if self.open is not None:
             out.extend(self._close("completed"))
         prefix = {"message": "msg", "reasoning": "rs", "function_call": "fc"}[kind]
+        target = self.targets.get(name or "")
+        if target is not None and target.custom:
+            prefix = "ctc"
         item = _OpenItem(kind, len(self.output), self.make_id(prefix))
         self.open = item
         if kind == "message":
@@ -131,14 +148,8 @@ class ResponseAssembler:
             item.tool_index = tool_index
             item.call_id = call_id or self.make_id("call")
             item.name = name or ""
-            added = {
-                "id": item.id,
-                "type": "function_call",
-                "call_id": item.call_id,
-                "name": item.name,
-                "arguments": "",
-                "status": "in_progress",
-            }
+            item.target = self.targets.get(item.name) or Target(item.name)
+            added = self._call_item(item, "", "in_progress")
         out.append(ev.output_item_added(self._seq(), item.index, added))
         if kind != "function_call":
             out.append(ev.content_part("added", self._seq(), item.id, item.index, 0, part))
@@ -179,19 +190,32 @@ class ResponseAssembler:
             }
             if self.seal is not None:
                 done["encrypted_content"] = self.seal(text)
+        elif item.target.custom:
+            value = custom_input(text)
+            out.append(ev.custom_input_delta(self._seq(), item.id, item.index, value))
+            out.append(ev.custom_input_done(self._seq(), item.id, item.index, value))
+            done = self._call_item(item, value, status)
         else:
-            out.append(ev.arguments_done(self._seq(), item.id, item.index, item.name, text))
-            done = {
-                "id": item.id,
-                "type": "function_call",
-                "call_id": item.call_id,
-                "name": item.name,
-                "arguments": text,
-                "status": status,
-            }
+            name = item.target.name
+            out.append(ev.arguments_done(self._seq(), item.id, item.index, name, text))
+            done = self._call_item(item, text, status)
         self.output.append(done)
         out.append(ev.output_item_done(self._seq(), item.index, done))
         return out
+
+    @staticmethod
+    def _call_item(item: _OpenItem, text: str, status: str) -> dict[str, Any]:
+        """A tool call as OpenAI returns it: a function_call with its arguments, or a
+        custom_tool_call with its input (which has no status); `namespace` when it has one."""
+        target = item.target
+        call: dict[str, Any] = {"id": item.id, "call_id": item.call_id, "name": target.name}
+        if target.custom:
+            call.update(type="custom_tool_call", input=text)
+        else:
+            call.update(type="function_call", arguments=text, status=status)
+        if target.namespace is not None:
+            call["namespace"] = target.namespace
+        return call
 
     # --- deltas ---------------------------------------------------------------------------
 
@@ -219,7 +243,8 @@ class ResponseAssembler:
                 item = self._open("function_call", out, call.index, call.id, call.name)
             if call.arguments:
                 item.parts.append(call.arguments)
-                out.append(ev.arguments_delta(self._seq(), item.id, item.index, call.arguments))
+                if not item.target.custom:  # a custom call's input is sent whole at its end
+                    out.append(ev.arguments_delta(self._seq(), item.id, item.index, call.arguments))
         return out
 
     def consume(self, batch: list[Delta | Final]) -> list[Event]:

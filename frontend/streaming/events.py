@@ -120,6 +120,26 @@ def arguments_done(seq: int, item_id: str, index: int, name: str, arguments: str
     }
 
 
+def custom_input_delta(seq: int, item_id: str, index: int, delta: str) -> Event:
+    return {
+        "type": "response.custom_tool_call_input.delta",
+        "sequence_number": seq,
+        "item_id": item_id,
+        "output_index": index,
+        "delta": delta,
+    }
+
+
+def custom_input_done(seq: int, item_id: str, index: int, text: str) -> Event:
+    return {
+        "type": "response.custom_tool_call_input.done",
+        "sequence_number": seq,
+        "item_id": item_id,
+        "output_index": index,
+        "input": text,
+    }
+
+
 def error_event(
     seq: int,
     message: str,

@@ -2,7 +2,8 @@
 
 Owns the structured-output schemas: the response format's schema, and the schemas that
 force tool calls for tool_choice "required" and a named function (as vLLM's chat server
-builds them), so the arguments always satisfy the tool's parameters.
+builds them), so the arguments always satisfy the tool's parameters; a named custom tool
+with a grammar gets that grammar (lark or regex) instead.
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ def required_tools_schema(tools: list[Tool], parallel: bool) -> dict[str, Any]:
 
 def structured(request: GenerateRequest) -> StructuredOutputsParams | None:
     # Tool arguments are compact JSON: no free whitespace for a model to ramble in.
+    if request.tool_choice == ToolChoice.FUNCTION and request.grammar is not None:
+        if request.grammar.syntax == "regex":
+            return StructuredOutputsParams(regex=request.grammar.definition)
+        return StructuredOutputsParams(grammar=request.grammar.definition)  # lark
     if request.tool_choice == ToolChoice.FUNCTION:
         tool = next(t for t in request.tools if t.name == request.tool_name)
         return StructuredOutputsParams(

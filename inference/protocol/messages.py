@@ -128,6 +128,13 @@ class Sampling(Struct):
     top_logprobs: int | None = None  # None: no logprobs; 0..20: sampled token plus N alternatives
 
 
+class Grammar(Struct):
+    """Text a grammar accepts (a custom tool's input format)."""
+
+    syntax: str  # "lark" or "regex"
+    definition: str
+
+
 class GenerateRequest(Struct):
     request_id: str
     messages: list[ChatMessage]
@@ -140,6 +147,9 @@ class GenerateRequest(Struct):
     json_object: bool = False  # structured output: the text is some JSON object
     priority: int = 0
     chat_template_kwargs: dict[str, Any] = {}
+    # tool_choice FUNCTION of a custom tool with a grammar: the output is the tool's input,
+    # constrained by this grammar (instead of the tool's JSON parameters)
+    grammar: Grammar | None = None
 
 
 class Started(Struct):

@@ -270,8 +270,10 @@ def test_required_needs_a_tool() -> None:
 
 def test_hosted_tools_and_other_choices_are_refused() -> None:
     request = body(tools=[WEATHER, {"type": "web_search"}])
-    error = refused(Unsupported, lambda: translate.tools(request, HANDSHAKE))
+    error = refused(Unsupported, lambda: translate.tools(request, HANDSHAKE, "refuse"))
     assert error.param == "tools[1].type"
+    # the default policy leaves them out of the prompt (the Response records them)
+    assert [t.name for t in translate.tools(request, HANDSHAKE)[0]] == ["get_weather"]
     request = body(tools=[WEATHER], tool_choice={"type": "web_search"})
     error = refused(Unsupported, lambda: translate.tools(request, HANDSHAKE))
     assert error.param == "tool_choice"
@@ -293,10 +295,15 @@ def test_generate_request_carries_tools_and_choice() -> None:
 # --- refused fields ----------------------------------------------------------------------
 
 
+def test_background_needs_store() -> None:
+    error = refused(InvalidRequest, lambda: generate(input="hi", background=True, store=False))
+    assert (error.param, error.code) == ("background", "invalid_value")
+    assert generate(input="hi", background=True).request_id == "resp_1"
+
+
 @pytest.mark.parametrize(
     ("fields", "param"),
     [
-        ({"background": True}, "background"),
         ({"conversation": "conv_1"}, "conversation"),
         ({"prompt": {"id": "pmpt_1"}}, "prompt"),
         ({"truncation": "auto"}, "truncation"),

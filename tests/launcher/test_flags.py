@@ -98,12 +98,11 @@ def test_a_flag_wins_over_the_environment() -> None:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
+        (["--responses-tool-timeout", "-1"], "--responses-tool-timeout must be at least 0"),
         (
-            ["--responses-tool-timeout", "5"],
-            "--responses-tool-timeout is not supported yet: tool outputs "
-            "(POST /v1/responses/{id}/tool_outputs) is not built",
+            ["--responses-stream-buffer-max-bytes=0"],
+            "--responses-stream-buffer-max-bytes must be at least 1",
         ),
-        (["--responses-stream-buffer-max-bytes=9"], "not supported yet"),
         (["--responses-default-service-tier", "auto"], "service tiers is not built"),
         (["--responses-allowed-service-tiers", "auto,default"], "service tiers is not built"),
         (["--responses-store-max-bytes", "0"], "--responses-store-max-bytes must be at least 1"),
@@ -118,7 +117,7 @@ def test_a_flag_wins_over_the_environment() -> None:
         (["--max-request-body-byte", "9"], "did you mean --max-request-body-bytes?"),
         (["--wokers", "2"], "did you mean --workers?"),
         (["--responses_store_ttl_seconds", "9"], "did you mean --responses-store-ttl-seconds?"),
-        (["--responses-tool-timout", "5"], "did you mean --responses-tool-timeout? (not supp"),
+        (["--responses-tool-timout", "5"], "did you mean --responses-tool-timeout?"),
         (
             ["--responses-ping-interval-seconds", "soon"],
             "--responses-ping-interval-seconds expects a number, not 'soon'",

@@ -18,8 +18,8 @@ from tests.stack import ROOT, free_port
     ("args", "message"),
     [
         (
-            ["--responses-ping-interval-seconds", "10", "--responses-tool-timeout", "30"],
-            "portico serve: --responses-tool-timeout is not supported yet: tool outputs",
+            ["--responses-ping-interval-seconds", "10", "--max-stream-event-bytes", "30"],
+            "portico serve: --max-stream-event-bytes is not supported yet: a size cap on one",
         ),
         (["--responses-pingg-interval-seconds", "10"], "did you mean"),
         (["--responses-store-ttl-seconds", "a week"], "expects a number, not 'a week'"),

@@ -263,8 +263,8 @@ async def test_an_unreachable_sidecar_at_start_is_503() -> None:
 
 async def test_a_field_it_cannot_honour_is_400_before_the_sidecar() -> None:
     p = portico()
-    answer = await p.create(input="hi", background=True)
-    assert_error(answer, 400, "unsupported_parameter", "background")
+    answer = await p.create(input="hi", truncation="auto")
+    assert_error(answer, 400, "unsupported_parameter", "truncation")
     assert p.client.requests == []
 
 

@@ -67,7 +67,8 @@ async def test_retrieve_validates_include_like_create() -> None:
     error = assert_error(bad, 400, "unsupported_parameter", "include[1]")
     assert "'x'" in error["message"]
     streamed = await p.request("GET", path, params={"stream": "true"})
-    assert_error(streamed, 400, "unsupported_parameter", "stream")
+    error = assert_error(streamed, 400, "invalid_value", "stream")
+    assert "background=true" in error["message"]
     assert (await p.request("GET", path, params={"stream": "false"})).status_code == 200
 
 
