@@ -9,7 +9,7 @@ from __future__ import annotations
 from sanic import Request, Sanic
 
 from frontend.errors import InvalidRequest
-from frontend.openai.request import EXTENSION_FIELDS
+from frontend.extensions import EXTENSION_FIELDS
 
 
 def register(app: Sanic) -> None:

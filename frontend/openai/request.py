@@ -270,19 +270,6 @@ class StreamOptions(Wire):
 
 # --- the request -------------------------------------------------------------------------
 
-EXTENSION_FIELDS = (
-    "top_k",
-    "min_p",
-    "repetition_penalty",
-    "presence_penalty",
-    "frequency_penalty",
-    "seed",
-    "stop",
-    "ignore_eos",
-    "priority",
-    "chat_template_kwargs",
-)
-
 
 class CreateResponse(ClientFields, Wire):
     """OpenAI's fields, plus the ones real clients send that the spec lags on (ClientFields)."""
