@@ -80,7 +80,7 @@ def events_of(reply: httpx.Response) -> list[dict[str, Any]]:
 
 def test_created_on_one_pod_resumed_and_polled_on_the_other(pods: tuple[Stack, Stack]) -> None:
     first, second = pods
-    rid = create(first, "slowly fake:delay=0.02")["id"]
+    rid = create(first, "slowly fake:delay=0.1")["id"]
     assert get(second, rid)["status"] in ("queued", "in_progress")
     events = events_of(resume(second, rid))  # from response.created, then live to the end
     spec.validate_event_sequence(events)
@@ -193,7 +193,7 @@ def test_a_killed_owner_fails_its_run_and_a_capped_log_refuses_an_early_resume(
     failed = poll(first, rid, timeout=LEASE_TTL + 5)
     assert failed["status"] == "failed", failed
     assert failed["error"]["code"] == "server_error"
-    assert time.monotonic() - killed < LEASE_TTL + 2
+    assert time.monotonic() - killed < LEASE_TTL + 4  # the lease, plus a reader's next look on a busy box
     events = events_of(resume(second, rid))
     spec.validate_event_sequence(events)
     assert events[-1]["response"] == failed == get(second, rid)
