@@ -40,6 +40,16 @@ NAMESPACE = "portico:store"
 TIMEOUT = 5.0  # seconds one store operation may take before it is a 503
 
 
+@asynccontextmanager
+async def talking(what: str = "response store") -> AsyncIterator[None]:
+    """One Redis conversation: any failure becomes StoreUnavailable (a 503), logged once."""
+    try:
+        yield
+    except (RedisError, OSError, TimeoutError) as exc:
+        log.warning("the %s failed: %s", what, exc)
+        raise StoreUnavailable("The response store is unreachable; retry shortly.") from exc
+
+
 class _EntrySerializer(BaseSerializer):
     """aiocache's view of an entry: bytes in Redis, a StoredResponse here."""
 
@@ -86,20 +96,12 @@ class RedisStore:
         self._chain = client.register_script(scripts.CHAIN)
         self._usage = client.register_script(scripts.USAGE)
 
-    @asynccontextmanager
-    async def _talking(self) -> AsyncIterator[None]:
-        try:
-            yield
-        except (RedisError, OSError, TimeoutError) as exc:
-            log.warning("the response store failed: %s", exc)
-            raise StoreUnavailable("The response store is unreachable; retry shortly.") from exc
-
     async def ping(self) -> None:
-        async with self._talking():
+        async with talking():
             await self.cache.client.ping()
 
     async def get(self, tenant: str, response_id: str) -> StoredResponse | None:
-        async with self._talking():
+        async with talking():
             entry: StoredResponse | None = await self.cache.get(
                 f"{tenant_key(tenant)}:{response_id}"
             )
@@ -109,7 +111,7 @@ class RedisStore:
         member = f"{tenant_key(tenant)}:{entry.id}"
         args: list[str | bytes | int] = [self.prefix, member, codec.encode(entry)]
         args += [self.ttl_ms, self.max_entries, self.max_bytes]
-        async with self._talking():
+        async with talking():
             kept, expired, by_entries, by_bytes, entries, size = await self._put(
                 keys=self.keys, args=args
             )
@@ -121,14 +123,14 @@ class RedisStore:
 
     async def delete(self, tenant: str, response_id: str) -> bool:
         member = f"{tenant_key(tenant)}:{response_id}"
-        async with self._talking():
+        async with talking():
             found, entries, size = await self._delete(keys=self.keys, args=[self.prefix, member])
         self._report(entries, size)
         return bool(found)
 
     async def chain(self, tenant: str, response_id: str, max_depth: int) -> Chain:
         args: list[str | int] = [self.prefix, tenant_key(tenant), response_id, max_depth]
-        async with self._talking():
+        async with talking():
             state, wanted, *blobs = await self._chain(args=args)
         chain = Chain(entries=[codec.decode(blob) for blob in reversed(blobs)])
         if state == 0:
@@ -138,18 +140,18 @@ class RedisStore:
         return chain
 
     async def usage(self) -> Usage:
-        async with self._talking():
+        async with talking():
             entries, size = await self._usage(keys=[self.keys[0], self.keys[2]])
         return Usage(entries=int(entries), bytes=int(size))
 
     async def claim(self, tenant: str, name: str, ttl: float) -> bool:
         key = f"{self.claims}{tenant_key(tenant)}:{name}"
-        async with self._talking():
+        async with talking():
             taken = await self.cache.client.set(key, b"1", nx=True, px=max(1, round(ttl * 1000)))
         return bool(taken)
 
     async def release(self, tenant: str, name: str) -> None:
-        async with self._talking():
+        async with talking():
             await self.cache.client.delete(f"{self.claims}{tenant_key(tenant)}:{name}")
 
     async def close(self) -> None:

@@ -21,15 +21,13 @@ store's TTL, from the last append). A batch of events is one round trip.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from typing import Any
 
 from redis import asyncio as aioredis
-from redis.exceptions import RedisError
 
-from .base import StoreUnavailable, tenant_key
-from .redis import NAMESPACE, TIMEOUT
+from .base import tenant_key
+from .redis import NAMESPACE, TIMEOUT, talking
 from .runlog import Window
 
 log = logging.getLogger("portico.store")
@@ -81,14 +79,6 @@ class RedisRunLog:
         ns = self.ns
         return f"{ns}:e:{member}", f"{ns}:em:{member}", f"{ns}:l:{member}", f"{ns}:c:{member}"
 
-    @asynccontextmanager
-    async def _talking(self) -> AsyncIterator[None]:
-        try:
-            yield
-        except (RedisError, OSError, TimeoutError) as exc:
-            log.warning("the run log failed: %s", exc)
-            raise StoreUnavailable("The response store is unreachable; retry shortly.") from exc
-
     async def append(
         self,
         tenant: str,
@@ -102,13 +92,13 @@ class RedisRunLog:
         args: list[Any] = [self.ttl_ms, self.max_bytes, int(terminal), int(orphan)]
         for seq, frame in events:
             args += [seq, frame]
-        async with self._talking():
+        async with talking("run log"):
             outcome = await self._append(keys=[stream, meta, lease], args=args)
         return outcome.decode() if isinstance(outcome, bytes) else str(outcome)
 
     async def read(self, tenant: str, response_id: str, after: int) -> Window | None:
         stream, meta, _, _ = self._keys(tenant, response_id)
-        async with self._talking(), self.client.pipeline(transaction=True) as pipe:
+        async with talking("run log"), self.client.pipeline(transaction=True) as pipe:
             pipe.hmget(meta, ["last", "done"])
             pipe.xrange(stream, "-", "+", count=1)
             pipe.xrange(stream, f"0-{after + 2}", "+")
@@ -131,13 +121,13 @@ class RedisRunLog:
             return window
         stream = self._keys(tenant, response_id)[0]
         block = max(1, min(BLOCK_MS, round(timeout * 1000)))
-        async with self._talking():
+        async with talking("run log"):
             await self.client.xread({stream: f"0-{after + 1}"}, count=1, block=block)
         return await self.read(tenant, response_id, after)
 
     async def lease(self, tenant: str, response_id: str, ttl: float) -> bool:
         _, _, lease, cancel = self._keys(tenant, response_id)
-        async with self._talking(), self.client.pipeline(transaction=False) as pipe:
+        async with talking("run log"), self.client.pipeline(transaction=False) as pipe:
             pipe.set(lease, b"1", px=max(1, round(ttl * 1000)))
             pipe.exists(cancel)
             _, cancelled = await pipe.execute()
@@ -145,15 +135,15 @@ class RedisRunLog:
 
     async def release(self, tenant: str, response_id: str) -> None:
         _, _, lease, cancel = self._keys(tenant, response_id)
-        async with self._talking():
+        async with talking("run log"):
             await self.client.delete(lease, cancel)
 
     async def leased(self, tenant: str, response_id: str) -> bool:
-        async with self._talking():
+        async with talking("run log"):
             return bool(await self.client.exists(self._keys(tenant, response_id)[2]))
 
     async def request_cancel(self, tenant: str, response_id: str) -> None:
-        async with self._talking():
+        async with talking("run log"):
             await self.client.set(self._keys(tenant, response_id)[3], b"1", px=self.ttl_ms)
 
     async def close(self) -> None:

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
-from typing import Any
 
-import httpx
 import pytest
 
 from tests import spec
 from tests.frontend.routes.test_tool_outputs import validate_waiting
+from tests.pods import call, two_pods
 from tests.redis_server import RedisServer
 from tests.sse import post_stream
 from tests.stack import Stack
@@ -37,19 +36,7 @@ WEATHER = {
 
 @pytest.fixture(scope="module")
 def pods(redis_server: RedisServer) -> Iterator[tuple[Stack, Stack]]:
-    env = {"PORTICO_STORE_URL": redis_server.fresh_url(), "PORTICO_MAX_BODY_BYTES": str(CAP)}
-    first = Stack("--fake", workers=2, env=env)
-    second = Stack("--fake", env=env)
-    try:
-        yield first.start(), second.start()
-    finally:
-        first.stop()
-        second.stop()
-
-
-def call(method: str, url: str, **kwargs: Any) -> httpx.Response:
-    with httpx.Client(timeout=30) as fresh:  # a new connection: any worker may take it
-        return fresh.request(method, url, **kwargs)
+    yield from two_pods(redis_server, env={"PORTICO_MAX_BODY_BYTES": str(CAP)})
 
 
 def submit_url(pod: Stack, response_id: str) -> str:

@@ -20,7 +20,7 @@ import pytest
 from frontend.background import LEASE_TTL
 from tests import spec
 from tests.frontend.routes.test_responses_routes import parse_sse
-from tests.frontend.store.test_shared import call
+from tests.pods import call, two_pods
 from tests.redis_server import RedisServer
 from tests.stack import ROOT, Stack, free_port
 
@@ -30,14 +30,7 @@ FINAL = ("completed", "incomplete", "failed", "cancelled")
 
 @pytest.fixture(scope="module")
 def pods(redis_server: RedisServer) -> Iterator[tuple[Stack, Stack]]:
-    env = {"PORTICO_STORE_URL": redis_server.fresh_url()}
-    first = Stack("--fake", "--fake-reply-tokens", "40", workers=2, env=env)
-    second = Stack("--fake", "--fake-reply-tokens", "40", env=env)
-    try:
-        yield first.start(), second.start()
-    finally:
-        first.stop()
-        second.stop()
+    yield from two_pods(redis_server, "--fake-reply-tokens", "40")
 
 
 def create(stack: Stack, text: str, **body: Any) -> dict[str, Any]:

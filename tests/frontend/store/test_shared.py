@@ -14,11 +14,11 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import openai
 import pytest
 
 from tests import spec
+from tests.pods import call, two_pods
 from tests.redis_server import RedisServer
 from tests.stack import ROOT, Stack, free_port
 
@@ -27,19 +27,7 @@ MODEL = "fake-model"
 
 @pytest.fixture(scope="module")
 def pods(redis_server: RedisServer) -> Iterator[tuple[Stack, Stack]]:
-    env = {"PORTICO_STORE_URL": redis_server.fresh_url()}
-    first = Stack("--fake", workers=2, env=env)
-    second = Stack("--fake", env=env)
-    try:
-        yield first.start(), second.start()
-    finally:
-        first.stop()
-        second.stop()
-
-
-def call(method: str, url: str, **kwargs: Any) -> httpx.Response:
-    with httpx.Client(timeout=30) as fresh:  # a new connection: any worker may take it
-        return fresh.request(method, url, **kwargs)
+    yield from two_pods(redis_server)
 
 
 def create(stack: Stack, **body: Any) -> dict[str, Any]:
