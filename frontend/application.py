@@ -15,7 +15,7 @@ from sanic import log as sanic_log
 
 import middleware
 
-from . import errors, metrics, routes
+from . import errors, log_format, metrics, routes
 from .client.base import SidecarClient
 from .client.uds import UdsSidecarClient
 from .config import BY_NAME, PorticoConfig
@@ -38,7 +38,10 @@ def create_app(
         served_model_name=config.SERVED_MODEL_NAME,
         sealer=Sealer.from_setting(config.REASONING_KEYS),
     )
-    app: Sanic[PorticoConfig, PorticoContext] = Sanic(name, config=config, ctx=ctx)
+    log_format.configure(config.LOG_FORMAT)  # Portico's loggers; Sanic's by log_config
+    app: Sanic[PorticoConfig, PorticoContext] = Sanic(
+        name, config=config, ctx=ctx, log_config=log_format.sanic_log_config(config.LOG_FORMAT)
+    )
     errors.register(app)
     middleware.register(app)
     routes.register(app)
@@ -76,6 +79,7 @@ def create_app(
                 connect_timeout=cfg.SIDECAR_CONNECT_TIMEOUT,
                 health_interval=cfg.HEALTH_INTERVAL,
                 on_health=lambda up: metrics.SIDECAR_UP.set(1 if up else 0),
+                max_queued_requests=cfg.MAX_QUEUED_REQUESTS,  # admission control, per pod
             )
         await sidecar.start()
         app.ctx.sidecar = sidecar

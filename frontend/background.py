@@ -9,6 +9,9 @@ Owns a background run's life in the worker that owns it, and what any worker doe
 - while it runs, the owner refreshes its lease every TICK and looks for a cancel request; a
   request (from any worker or pod) is passed to the sidecar by request id, and the run ends
   `cancelled` with FINAL abort;
+- `continue_run`: tool outputs submitted for a background response that waits for them
+  (routes/tool_outputs.py) run as a background run too: same lease and cancel, and the
+  new round's events go on in the response's run log (reopened), so a resume sees them;
 - `settle`: any reader (a GET, a resume, a cancel) that finds an unfinished background
   response without a lease marks it `failed` (its owner died): atomically against the
   owner and other readers, in the run log first, then in the store.
@@ -73,33 +76,57 @@ async def launch(
     return queued
 
 
+async def continue_run(ctx: PorticoContext, run: ResponseRun, tenant: str) -> asyncio.Task[None]:
+    """Run the continuation of a background response (tool outputs, routes/tool_outputs.py)
+    as a background run: `run` is started, its entry stored in progress under this worker's
+    lease (`hold` first). Its log is reopened and its events go on after the last round's, so
+    a resume (any worker) follows the new round; leaving does not stop it; cancel works."""
+    assert ctx.runlog is not None
+    rid = run.request.request_id
+    await ctx.runlog.append(tenant, rid, [], reopen=True)
+    keeper = next(o for o in run.observers if isinstance(o, StoreObserver))
+    task = asyncio.create_task(_drive(ctx, run, tenant, ctx.runlog, keeper, None))
+    ctx.background.add(task)
+    task.add_done_callback(ctx.background.discard)
+    return task
+
+
+async def hold(ctx: PorticoContext, tenant: str, rid: str) -> None:
+    """Take the lease of a background response before it is stored unfinished."""
+    assert ctx.runlog is not None
+    await ctx.runlog.lease(tenant, rid, LEASE_TTL)
+
+
 async def _drive(
     ctx: PorticoContext,
     run: ResponseRun,
     tenant: str,
     runlog: RunLog,
     keeper: StoreObserver,
-    metrics: Callable[[], RunObserver],
+    metrics: Callable[[], RunObserver] | None,
 ) -> None:
+    """Run a background response to its end (`metrics` None: a continuation, started and
+    stored in progress by its route, every event of it logged)."""
     rid = run.request.request_id
     holder = asyncio.create_task(_hold(ctx, runlog, tenant, rid))
     held: list[tuple[int, bytes]] = []  # the terminal batch, logged once the store has it
+    first = metrics is not None  # response.created was logged when the response was queued
     try:
-        if await runlog.lease(tenant, rid, LEASE_TTL):  # cancelled while queued
-            held = frames(run.assembler.start()[1:] + run.assembler.finish(_aborted()))
-            return
-        try:
-            await run.start()
-        except Exception as exc:  # refused: the response fails (what a 4xx/5xx would say)
-            error = as_api_error(exc)
-            code = "invalid_prompt" if error.status < 500 else "server_error"  # the spec's
-            held = _failing(run, error.message, code)
-            return
-        run.observers.append(metrics())  # counted once it runs
-        await keeper.keep(dict(run.response))  # in_progress
-        first = True
+        if metrics is not None:
+            if await runlog.lease(tenant, rid, LEASE_TTL):  # cancelled while queued
+                held = frames(run.assembler.start()[1:] + run.assembler.finish(_aborted()))
+                return
+            try:
+                await run.start()
+            except Exception as exc:  # refused: the response fails (as a 4xx/5xx would say)
+                error = as_api_error(exc)
+                code = "invalid_prompt" if error.status < 500 else "server_error"  # the spec's
+                held = _failing(run, error.message, code)
+                return
+            run.observers.append(metrics())  # counted once it runs
+            await keeper.keep(dict(run.response))  # in_progress
         async for events in run.events():
-            if first:  # response.created was logged when the response was queued
+            if first:
                 events, first = events[1:], False
             if run.done:
                 held = frames(events)

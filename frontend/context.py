@@ -19,6 +19,7 @@ from .client.base import SidecarClient
 from .errors import ModelNotFound, ServiceUnavailable
 from .sealing import Sealer
 from .store import ResponseStore
+from .store.limits import Limiter
 from .store.runlog import RunLog
 
 
@@ -30,6 +31,8 @@ class PorticoContext:
     background: set[asyncio.Task[None]] = field(default_factory=set)  # this worker's runs
     served_model_name: str = ""
     sealer: Sealer | None = None  # encrypted reasoning; None without REASONING_KEYS
+    limiter: Limiter | None = None  # rate-limit counters (middleware/rate_limit.py)
+    draining: bool = False  # the server is stopping: new requests get 503 (admission.py)
     started_at: int = field(default_factory=lambda: int(time.time()))
 
     def ready(self) -> bool:
@@ -42,24 +45,42 @@ class PorticoContext:
             raise ServiceUnavailable("The inference sidecar is not ready; retry shortly.")
         return self.sidecar.handshake
 
-    def model_names(self) -> list[str]:
+    def model_names(self, allowed: frozenset[str] | None = None) -> list[str]:
+        """The served names; with `allowed` (an API key's models), only those."""
         names = list(self.handshake().model_names)
         if self.served_model_name and self.served_model_name not in names:
             names.insert(0, self.served_model_name)
-        return names
+        return names if allowed is None else [n for n in names if n in allowed]
 
-    def resolve_model(self, name: str) -> str:
-        if name not in self.model_names():
-            raise ModelNotFound(
-                f"The model '{name}' does not exist or you do not have access to it.",
-                param="model",
-            )
-        return name
+    def resolve_model(self, name: str | None, allowed: frozenset[str] | None = None) -> str:
+        """`name` when it is served (and in `allowed`); None: the first such name."""
+        names = self.model_names(allowed)
+        if name is None and names:
+            return names[0]
+        if name is not None and name in names:
+            return name
+        raise ModelNotFound(
+            f"The model '{name or ''}' does not exist or you do not have access to it.",
+            param="model",
+        )
 
 
 def of(request: Request) -> PorticoContext:
     """The typed context of the app serving `request`."""
     return cast(PorticoContext, request.app.ctx)
+
+
+def allowed_models(request: Request) -> frozenset[str] | None:
+    """The model names the request's API key may use (middleware/auth.py sets
+    `request.ctx.api_key`); None: every served one."""
+    return getattr(getattr(request.ctx, "api_key", None), "models", None)
+
+
+def request_id_of(request: Request) -> str | None:
+    """The request's id (middleware/request_id.py: the caller's X-Request-Id or body
+    `request_id`, else a generated one)."""
+    value = getattr(request.ctx, "request_id", None)
+    return value if isinstance(value, str) else None
 
 
 def tenant_of(request: Request) -> str:

@@ -63,7 +63,15 @@ class InvalidEncryptedContent(InvalidRequest):
 
 
 class Unauthorized(APIError):
-    status, type, code = 401, "authentication_error", "invalid_api_key"
+    """A missing, malformed or unknown API key (middleware/auth.py): OpenAI's 401."""
+
+    status, code = 401, "invalid_api_key"
+
+
+class PermissionDenied(APIError):
+    """A key whose scope does not allow the operation (a read-only key's write): 403."""
+
+    status, code = 403, "insufficient_permissions"
 
 
 class NotFound(APIError):
@@ -72,6 +80,18 @@ class NotFound(APIError):
 
 class ModelNotFound(NotFound):
     code = "model_not_found"
+
+
+class ApiVersionUnsupported(InvalidRequest):
+    """Azure OpenAI's 400 for a missing or unknown `api-version` (frontend/azure.py)."""
+
+    code = "BadRequest"
+
+
+class DeploymentNotFound(NotFound):
+    """Azure OpenAI's 404 for a deployment it does not have (frontend/azure.py)."""
+
+    code = "DeploymentNotFound"
 
 
 class MethodNotAllowed(APIError):
@@ -93,6 +113,31 @@ class RateLimited(APIError):
     status, type, code = 429, "rate_limit_exceeded", "rate_limit_exceeded"
 
 
+class RateLimitExceeded(RateLimited):
+    """A key's requests or tokens per minute are spent (middleware/rate_limit.py): OpenAI's
+    429, whose type names the limit ("requests" or "tokens"). `retry_ms` gives Retry-After
+    (whole seconds, rounded up) and retry-after-ms; None: waiting cannot help (a request
+    larger than the limit), which x-should-retry: false tells the SDKs."""
+
+    def __init__(self, message: str, *, limit: str, retry_ms: int | None) -> None:
+        super().__init__(message)
+        self.type = limit
+        if retry_ms is None:
+            self.headers = {"x-should-retry": "false"}
+        else:
+            retry_ms = max(1, retry_ms)
+            seconds = str(-(-retry_ms // 1000))
+            self.headers = {"Retry-After": seconds, "retry-after-ms": str(retry_ms)}
+
+
+class EngineOverloaded(RateLimited):
+    """Admission control: this pod's sidecar holds as many generations as it may (its
+    capacity plus PORTICO_MAX_QUEUED_REQUESTS), answered at once, never queued."""
+
+    type, code = "server_error", "engine_overloaded"
+    headers = {"Retry-After": "1", "retry-after-ms": "1000"}
+
+
 class ServerError(APIError):
     status, type, code = 500, "server_error", "server_error"
 
@@ -108,6 +153,7 @@ SIDECAR_ERRORS: dict[ErrorCode, type[APIError]] = {
     ErrorCode.CONTEXT_LENGTH_EXCEEDED: ContextLengthExceeded,
     ErrorCode.UNSUPPORTED: Unsupported,
     ErrorCode.OVERLOADED: ServiceUnavailable,
+    ErrorCode.QUEUE_FULL: EngineOverloaded,
     ErrorCode.ENGINE_DEAD: ServiceUnavailable,
     ErrorCode.VERSION_MISMATCH: ServiceUnavailable,
     ErrorCode.BAD_FRAME: ServerError,

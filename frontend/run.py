@@ -22,7 +22,7 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from inference.protocol import FinishReason, GenerateRequest, RequestError
+from inference.protocol import Delta, Final, FinishReason, GenerateRequest, RequestError
 
 from .client.base import Generation, SidecarClient
 from .client.errors import SidecarUnavailable
@@ -47,6 +47,9 @@ class RunObserver:
 
     def first_token(self, run: ResponseRun) -> None:
         """The first output token arrived (text or a tool call)."""
+
+    def deltas(self, run: ResponseRun, batch: Sequence[Delta | Final]) -> None:
+        """A batch of sidecar messages arrived (the hot path: keep it cheap)."""
 
     async def finished(self, run: ResponseRun) -> None:
         """The run reached its final state (`run.response` is final)."""
@@ -104,7 +107,13 @@ class ResponseRun:
             async for batch in self.generation.batches():
                 if self.timed_out:
                     break  # whatever comes after the timeout (a FINAL abort) is not the outcome
-                yield self.assembler.consume(batch)
+                events = self.assembler.consume(batch)
+                for observer in self.observers:
+                    try:
+                        observer.deltas(self, batch)
+                    except Exception:
+                        log.exception("observer %s failed", type(observer).__name__)
+                yield events
         except SidecarUnavailable as exc:
             if not self.timed_out:
                 log.warning("response %s lost the sidecar: %s", rid, exc)

@@ -1,11 +1,13 @@
-"""Tool-output sessions: a stored response that ended in function calls waits for their
-outputs, and `POST /v1/responses/{id}/tool_outputs` (routes/tool_outputs.py) continues it.
+"""Tool-output sessions: a stored response that ended in tool calls (function calls, or
+custom tool calls such as Codex's apply_patch) waits for their outputs, and
+`POST /v1/responses/{id}/tool_outputs` (routes/tool_outputs.py) continues it.
 
 Owns what a session means, in native mode (compatibility mode keeps no sessions):
 
-- a run that ends `completed` with function calls in its latest round is stored waiting:
-  status `requires_action` and a `required_action` object listing the pending calls (as the
-  Assistants API's `submit_tool_outputs`). The run's own answer (create's JSON or stream)
+- a run that ends `completed` with function or custom tool calls in its latest round is
+  stored waiting: status `requires_action` and a `required_action` object listing the
+  pending calls (as the Assistants API's `submit_tool_outputs`; a custom tool's call is
+  listed with `type: custom` and its `input`). The run's own answer (create's JSON or stream)
   keeps OpenAI's `completed`, so OpenAI clients and OpenAI's own loop see no change;
 - the session (store/tool_session.py) lives in the entry, so any worker continues it: the
   create request to run again, the next `sequence_number`, where the latest round's output
@@ -13,7 +15,8 @@ Owns what a session means, in native mode (compatibility mode keeps no sessions)
   has waited;
 - a continuation is the same response, updated: its output grows by the new round, its
   `usage` is the sum of its rounds, its stream continues the sequence numbers and output
-  indexes, and the submitted outputs join its `input_items` as function_call_output items;
+  indexes, and the submitted outputs join its `input_items` as function_call_output items
+  (custom_tool_call_output for a custom tool's call);
 - `--responses-tool-timeout` (TOOL_TIMEOUT, 0 = off): a response that waited longer fails
   with code `tool_output_timeout`. It is checked lazily, when the response is read (GET) or
   continued, and the failed response is then stored.
@@ -58,23 +61,25 @@ def request_of(session: ToolSession) -> CreateResponse:
     return CreateResponse.model_validate(session.request)
 
 
+CALL_TYPES = ("function_call", "custom_tool_call")  # the calls a response waits on
+
+
 def calls_of(output: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [item for item in output if item.get("type") == "function_call"]
+    return [item for item in output if item.get("type") in CALL_TYPES]
+
+
+def _listed(call: dict[str, Any]) -> dict[str, Any]:
+    """A pending call as `required_action` lists it: a function's `arguments`, or a custom
+    tool's free-form `input` (Codex's apply_patch)."""
+    listed = {"id": call["id"], "call_id": call["call_id"], "name": call["name"]}
+    if call["type"] == "custom_tool_call":
+        return dict(listed, type="custom", input=call["input"])
+    return dict(listed, type="function", arguments=call["arguments"])
 
 
 def waiting_view(response: dict[str, Any], calls: list[dict[str, Any]]) -> dict[str, Any]:
     """The response as stored while it waits: requires_action, with the pending calls."""
-    listed = [
-        {
-            "id": c["id"],
-            "type": "function",
-            "call_id": c["call_id"],
-            "name": c["name"],
-            "arguments": c["arguments"],
-        }
-        for c in calls
-    ]
-    action = {"type": ACTION, ACTION: {"tool_calls": listed}}
+    action = {"type": ACTION, ACTION: {"tool_calls": [_listed(c) for c in calls]}}
     return dict(response, status=WAITING, required_action=action)
 
 
@@ -113,6 +118,7 @@ async def settle(
         entry, response=response, session=msgspec.structs.replace(session, waiting_since=None)
     )
     await store.put(tenant, failed)
+    metrics.tool_session_closed("expired")
     return failed
 
 
@@ -184,15 +190,11 @@ def answer(
         given: Any = output.output
         if not isinstance(given, str):
             given = [{"type": "input_text", "text": p.text or ""} for p in given]
-        items.append(
-            {
-                "type": "function_call_output",
-                "id": new_id("fco"),
-                "call_id": call["call_id"],
-                "output": given,
-                "status": "completed",
-            }
-        )
+        if call["type"] == "custom_tool_call":  # as items.py keeps one (it has no status)
+            item = {"type": "custom_tool_call_output", "id": new_id("ctco")}
+        else:
+            item = {"type": "function_call_output", "id": new_id("fco"), "status": "completed"}
+        items.append(dict(item, call_id=call["call_id"], output=given))
     return messages, items
 
 
@@ -231,7 +233,7 @@ class SessionObserver(StoreObserver):
         self.rounds = rounds
         self.stored: dict[str, Any] | None = None
 
-    async def finished(self, run: ResponseRun) -> None:
+    async def store_final(self, run: ResponseRun) -> None:
         response = run.response
         calls = calls_of(response["output"][self.round_start :])
         waiting = response["status"] == "completed" and bool(calls)
@@ -253,6 +255,8 @@ class SessionObserver(StoreObserver):
         )
         if not await self.store.put(self.tenant, entry):
             log.warning("response %s is larger than the store's byte cap; not stored", entry.id)
+        elif waiting:
+            metrics.tool_session_opened()
 
 
 def store_observer(
@@ -309,15 +313,13 @@ class ContinuationAssembler(ResponseAssembler):
 
 
 class RoundMetrics(MetricsObserver):
-    """Metrics of a continuation: the tokens of this round only (`usage` holds the sum)."""
+    """Metrics of a continuation (made once it started: its session is continued): the
+    tokens of this round only (`usage` holds the sum)."""
 
-    async def finished(self, run: ResponseRun) -> None:
-        assembler = run.assembler
-        round_usage = getattr(assembler, "round_usage", None)
-        metrics.IN_FLIGHT.dec()
-        if round_usage is not None:
-            metrics.INPUT_TOKENS.labels(self.model).inc(round_usage["input_tokens"])
-            cached = round_usage["input_tokens_details"]["cached_tokens"]
-            metrics.CACHED_TOKENS.labels(self.model).inc(cached)
-            metrics.OUTPUT_TOKENS.labels(self.model).inc(round_usage["output_tokens"])
-        metrics.RESPONSES.labels(self.model, run.response["status"]).inc()
+    def __init__(self, model: str, started: float) -> None:
+        super().__init__(model, started)
+        metrics.tool_session_closed("continued")
+
+    def usage(self, run: ResponseRun) -> dict[str, Any] | None:
+        round_usage: dict[str, Any] | None = getattr(run.assembler, "round_usage", None)
+        return round_usage

@@ -21,7 +21,7 @@ from inference.protocol import (
     ToolChoice,
 )
 
-from . import tool_shapes
+from . import service_tiers, tool_shapes
 from .config import BY_NAME
 from .errors import InvalidEncryptedContent, InvalidRequest, Unsupported
 from .openai.request import (
@@ -36,6 +36,7 @@ from .openai.request import (
     ToolChoiceFunction,
 )
 from .sealing import Unreadable
+from .service_tiers import ServiceTier, TierPolicy
 
 LOGPROBS_INCLUDE = "message.output_text.logprobs"
 ENCRYPTED_INCLUDE = "reasoning.encrypted_content"
@@ -70,8 +71,6 @@ def check_fields(body: CreateResponse, handshake: Handshake, *, sealing: bool = 
         raise _unsupported("max_tool_calls", "max_tool_calls")
     if body.context_management:
         raise _unsupported("context_management", "context_management")
-    if body.service_tier in ("flex", "scale", "priority"):
-        raise _unsupported("service_tier", f"service_tier='{body.service_tier}'")
     if body.prompt_cache_retention == "24h":
         raise _unsupported("prompt_cache_retention", "prompt_cache_retention='24h'")
     for index, value in enumerate(body.include or []):
@@ -255,11 +254,19 @@ def generate_request(
     handshake: Handshake,
     sealing: bool = False,
     hosted_tools: str = tool_shapes.OMIT,
+    tier: ServiceTier | None = None,
+    trace_id: str | None = None,
 ) -> GenerateRequest:
     """`conversation` is the history plus input_messages(body); instructions go first.
     `sealing`: whether this server has reasoning keys (for the encrypted-reasoning include);
-    `hosted_tools`: the HOSTED_TOOLS policy (tool_shapes.py)."""
+    `hosted_tools`: the HOSTED_TOOLS policy (tool_shapes.py); `tier`: the service tier the
+    request is served at (service_tiers.py; default: the default policy's); `trace_id`: the
+    client's request id, for the sidecar's logs."""
     check_fields(body, handshake, sealing=sealing)
+    if tier is None:
+        tier = service_tiers.resolve(
+            body.service_tier, TierPolicy(), scheduling=handshake.priority_scheduling
+        )
     tool_list, choice, tool_name = tools(body, handshake, hosted_tools)
     fmt = body.text.format if body.text is not None else None
     kwargs = dict(body.chat_template_kwargs or {})
@@ -278,7 +285,8 @@ def generate_request(
         parallel_tool_calls=body.parallel_tool_calls is not False,
         json_schema=fmt.schema_ if fmt is not None and fmt.type == "json_schema" else None,
         json_object=fmt is not None and fmt.type == "json_object",
-        priority=body.priority or 0,
+        priority=tier.engine_priority(body.priority),
         chat_template_kwargs=kwargs,
         grammar=tool_shapes.grammar(body.tools or [], tool_name) if tool_name else None,
+        trace_id=trace_id,
     )

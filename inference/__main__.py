@@ -17,6 +17,7 @@ import sys
 from collections.abc import Coroutine, MutableMapping
 from typing import Any
 
+from . import log_format
 from .backend import Engine
 from .fake import REPLY
 from .server import SidecarServer
@@ -33,11 +34,20 @@ def base_parser() -> argparse.ArgumentParser:
         default=30.0,
         help="seconds SIGTERM waits for running generations",
     )
+    parser.add_argument(
+        "--log-format",
+        choices=log_format.FORMATS,
+        default=log_format.default_format(),
+        help="log lines as text or one JSON object each (default: PORTICO_LOG_FORMAT, else text)",
+    )
     parser.add_argument("--fake", action="store_true", help="serve the instant fake engine")
     parser.add_argument("--fake-token-delay", type=float, default=0.0)
     parser.add_argument("--fake-tokens-per-delta", type=int, default=1)
     parser.add_argument("--fake-reply-tokens", type=int, default=len(REPLY))
     parser.add_argument("--fake-reasoning", action="store_true")
+    parser.add_argument(
+        "--fake-max-num-seqs", type=int, default=256, help="the capacity the fake reports"
+    )
     return parser
 
 
@@ -72,6 +82,7 @@ def build_engine(argv: list[str]) -> tuple[argparse.Namespace, Engine]:
             tokens_per_delta=ns.fake_tokens_per_delta,
             reply_tokens=ns.fake_reply_tokens,
             reasoning=ns.fake_reasoning,
+            max_num_seqs=ns.fake_max_num_seqs,
         )
     # Before vLLM (and huggingface_hub, which reads its variables at import) is imported.
     model_only = argparse.ArgumentParser(add_help=False)
@@ -104,12 +115,10 @@ def run(main: Coroutine[Any, Any, None]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    logging.basicConfig(
-        level=os.environ.get("PORTICO_LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    argv = sys.argv[1:] if argv is None else argv
+    log_format.configure(base_parser().parse_known_args([*argv, "--socket", ""])[0].log_format)
     try:
-        run(serve(sys.argv[1:] if argv is None else argv))
+        run(serve(argv))
     except KeyboardInterrupt:
         pass
     except Exception as exc:

@@ -47,6 +47,7 @@ from .protocol import (
     Usage,
 )
 
+FAKE_KV_SLOTS = 256  # the fake KV cache: each running generation takes one slot
 REPLY = [
     "Hello",
     "from",
@@ -140,6 +141,7 @@ class FakeEngine:
         tokens_per_delta: int = 1,
         reasoning: bool = False,
         reply_tokens: int = len(REPLY),
+        max_num_seqs: int = 256,
     ) -> None:
         self.model = model
         self.max_model_len = max_model_len
@@ -147,8 +149,10 @@ class FakeEngine:
         self.tokens_per_delta = max(1, tokens_per_delta)
         self.reasoning = reasoning
         self.reply_tokens = reply_tokens
+        self.max_num_seqs = max_num_seqs  # the capacity it reports (admission control)
         self.running = 0
         self.total = 0
+        self.prefix_queries = self.prefix_hits = 0  # its usage reports half a prompt cached
 
     def handshake(self) -> Handshake:
         return Handshake(
@@ -158,6 +162,7 @@ class FakeEngine:
             engine="fake",
             tool_call_parser="fake",
             reasoning_parser="fake" if self.reasoning else None,
+            max_num_seqs=self.max_num_seqs,
         )
 
     async def generate(self, request: GenerateRequest) -> AsyncIterator[Event]:
@@ -172,6 +177,8 @@ class FakeEngine:
         limit = min(request.sampling.max_tokens or budget, budget)
         self.running += 1
         self.total += 1
+        self.prefix_queries += prompt
+        self.prefix_hits += prompt // 2
         try:
             yield Started(prompt_tokens=prompt, max_tokens=limit)
             directives = Directives.of(request)
@@ -284,7 +291,15 @@ class FakeEngine:
         return HealthReply(healthy=True)
 
     def stats(self) -> StatsReply:
-        return StatsReply(running=self.running, total_requests=self.total)
+        return StatsReply(
+            running=self.running,
+            total_requests=self.total,
+            engine_figures=True,  # a scheduler that runs everything at once, nothing waits
+            engine_running=self.running,
+            kv_cache_usage=min(1.0, self.running / FAKE_KV_SLOTS),
+            prefix_cache_queries=self.prefix_queries,
+            prefix_cache_hits=self.prefix_hits,
+        )
 
     async def shutdown(self) -> None:
         return None

@@ -17,6 +17,7 @@ import signal
 from pathlib import Path
 
 from .backend import Engine
+from .log_format import TRACE_ID
 from .protocol import (
     DEFAULT_MAX_FRAME,
     PROTOCOL_VERSION,
@@ -45,6 +46,9 @@ from .protocol import (
 
 log = logging.getLogger("portico.sidecar")
 BACKLOG = 4096  # a Unix socket refuses (EAGAIN) past its backlog: room for connect bursts
+# Admission control when the engine does not report its capacity (Handshake.max_num_seqs 0):
+# vLLM's own default max_num_seqs on a GPU.
+DEFAULT_CAPACITY = 256
 
 
 class Running:
@@ -149,7 +153,8 @@ class SidecarServer:
         self._connections.add(task)
         current: Running | None = None  # this connection's generation
         try:
-            if not await self._handshake(reader, writer):
+            hello = await self._handshake(reader, writer)
+            if hello is None:
                 return
             while True:
                 message = await read_message(reader, self.max_frame)
@@ -159,7 +164,7 @@ class SidecarServer:
                     if current is not None and current.live():
                         self._send(writer, Error(ErrorCode.INVALID_REQUEST, "busy connection"))
                     else:
-                        current = self._start(message, writer)
+                        current = self._start(message, writer, hello.max_queued_requests)
                 elif isinstance(message, Cancel) and message.request_id is None:
                     if current is not None and current.abort():
                         await asyncio.gather(*current.pending(), return_exceptions=True)
@@ -179,10 +184,18 @@ class SidecarServer:
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
 
-    def _start(self, request: GenerateRequest, writer: asyncio.StreamWriter) -> Running | None:
-        """Start a generation, or refuse it with an ERROR (draining, duplicate id)."""
+    def _start(
+        self, request: GenerateRequest, writer: asyncio.StreamWriter, queued: int | None = None
+    ) -> Running | None:
+        """Start a generation, or refuse it with an ERROR (draining, beyond the admission
+        bound the connection's HELLO asked for, duplicate id)."""
         if self._draining:
             self._send(writer, Error(ErrorCode.OVERLOADED, "the sidecar is stopping"))
+            return None
+        bound = self.admission_bound(queued)
+        if bound is not None and len(self._running) >= bound:
+            message = f"the engine is at capacity: {len(self._running)} generations of {bound}"
+            self._send(writer, Error(ErrorCode.QUEUE_FULL, message))
             return None
         if request.request_id in self._running:
             message = f"a generation with request id {request.request_id!r} is already running"
@@ -204,10 +217,21 @@ class SidecarServer:
         if task.cancelled() and running.aborted:
             self._send(running.writer, running.final_abort())
 
-    async def _handshake(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+    def admission_bound(self, queued: int | None) -> int | None:
+        """Generations this sidecar runs or holds at most for a client that lets `queued`
+        wait (Hello.max_queued_requests): the engine's capacity plus that queue (0: twice
+        the capacity); None: no bound."""
+        if queued is None:
+            return None
+        capacity = self.engine.handshake().max_num_seqs or DEFAULT_CAPACITY
+        return capacity + (queued if queued > 0 else 2 * capacity)
+
+    async def _handshake(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> Hello | None:
         hello = await read_message(reader, self.max_frame)
         if hello is None:
-            return False
+            return None
         if not isinstance(hello, Hello):
             raise ProtocolError(f"expected HELLO first, got {type(hello).__name__}")
         if hello.protocol_version != PROTOCOL_VERSION:
@@ -218,11 +242,14 @@ class SidecarServer:
                     f"sidecar speaks protocol {PROTOCOL_VERSION}, client {hello.protocol_version}",
                 ),
             )
-            return False
+            return None
         self._send(writer, self.engine.handshake())
-        return True
+        return hello
 
     async def _generate(self, request: GenerateRequest, running: Running) -> None:
+        TRACE_ID.set(request.trace_id)  # this task's log lines carry the client's request id
+        rid = request.request_id
+        log.info("generation %s started (priority %d)", rid, request.priority)
         writer = running.writer
         stream = self.engine.generate(request)
         try:
@@ -231,11 +258,22 @@ class SidecarServer:
                     running.tokens += event.tokens
                 elif isinstance(event, Started):
                     running.prompt_tokens = event.prompt_tokens
+                elif isinstance(event, Final):
+                    usage = event.usage
+                    log.info(
+                        "generation %s ended: %s, %d prompt and %d output tokens",
+                        rid,
+                        event.finish_reason.value,
+                        usage.prompt_tokens,
+                        usage.completion_tokens,
+                    )
                 writer.write(encode(event))
                 await writer.drain()
         except RequestError as exc:
+            log.info("generation %s refused: %s", rid, exc.message)
             self._send(writer, Error(exc.code, exc.message, exc.param))
         except (ConnectionError, asyncio.CancelledError):
+            log.info("generation %s aborted after %d output tokens", rid, running.tokens)
             raise  # a dropped connection, a CANCEL (answered by _ended) or the sidecar stopping
         except Exception as exc:
             log.exception("generation %s failed", request.request_id)

@@ -27,7 +27,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from frontend.config import NOT_BUILT, SETTINGS, Setting, SettingError, from_environ
+from frontend.config import (
+    DEFAULTS,
+    NOT_BUILT,
+    SETTINGS,
+    Setting,
+    SettingError,
+    check_together,
+    from_environ,
+)
 
 from .supervisor import RestartPolicy
 
@@ -115,7 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve the OpenAI Responses API: the inference sidecar and the Sanic "
         "frontend, started, supervised and stopped together.",
         epilog="Every other flag is a vLLM engine flag and goes to the sidecar "
-        "(python -m inference --help). Not supported yet: " + ", ".join(NOT_BUILT) + ".",
+        "(python -m inference --help)."
+        + (" Not supported yet: " + ", ".join(NOT_BUILT) + "." if NOT_BUILT else ""),
     )
     groups = (
         (parser.add_argument_group("launcher"), LAUNCHER),
@@ -131,7 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
                 shown = s.default not in (None, "") and not (s.type is str and s in SETTINGS)
                 default = f" (default {s.default})" if shown else ""
                 group.add_argument(
-                    s.flag, dest=_dest(s), metavar=_metavar(s), help=s.help + default + extra
+                    s.flag,
+                    dest=_dest(s),
+                    metavar=_metavar(s),
+                    help=s.help + default + extra,
+                    action="append" if s.repeatable else "store",
                 )
     return parser
 
@@ -144,6 +157,8 @@ def parse(argv: list[str], environ: Mapping[str, str] | None = None) -> Launch:
     try:
         inherited = from_environ(environ)
         values = {s.name: _value(s, getattr(ns, _dest(s))) for s in (*LAUNCHER, *SETTINGS)}
+        given = {name: value for name, value in values.items() if value is not None}
+        check_together({**DEFAULTS, **inherited, **given})  # as the frontend will see them
     except SettingError as exc:
         raise FlagError(str(exc)) from None
     frontend_env = {
@@ -175,6 +190,8 @@ def _value(setting: Setting, raw: Any) -> Any:
         return None if setting in SETTINGS else setting.default
     if setting.type is bool:
         return True
+    if isinstance(raw, list):  # a repeatable flag, given once or more
+        raw = ",".join(raw)
     return setting.parse(raw)
 
 

@@ -1,6 +1,8 @@
-"""The middleware stack, in order: request id → compatibility filter → request metrics.
+"""The middleware stack, in order: OpenAI headers → request id → API keys and tenants →
+admission (draining) → Azure dialect (api-version, deployments, headers) → rate limits →
+compatibility filter → request metrics.
 
-Later layers (API keys and Azure auth, rate limits) slot into STACK; body caps are Sanic's
+Body caps are Sanic's
 REQUEST_MAX_SIZE (PORTICO_MAX_BODY_BYTES), answered as an OpenAI 413 by frontend/errors.py.
 """
 
@@ -8,9 +10,27 @@ from __future__ import annotations
 
 from sanic import Sanic
 
-from . import compatibility, request_id, request_metrics
+from . import (
+    admission,
+    auth,
+    azure,
+    compatibility,
+    openai_headers,
+    rate_limit,
+    request_id,
+    request_metrics,
+)
 
-STACK = (request_id, compatibility, request_metrics)
+STACK = (
+    openai_headers,
+    request_id,
+    auth,
+    admission,
+    azure,
+    rate_limit,
+    compatibility,
+    request_metrics,
+)
 
 
 def register(app: Sanic) -> None:

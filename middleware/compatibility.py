@@ -2,27 +2,26 @@
 
 In native mode these fields pass to the sampler; in compatibility mode a request is judged
 by OpenAI's spec alone, so an extension field is an unknown parameter (400), as at OpenAI.
+Which routes create a response, and which fields are extensions, is frontend/extensions.py's
+decision (a route flag, `ctx.creates_response`, so Azure's create routes are filtered too).
 """
 
 from __future__ import annotations
 
 from sanic import Request, Sanic
 
+from frontend import extensions
 from frontend.errors import InvalidRequest
-from frontend.extensions import EXTENSION_FIELDS
 
 
 def register(app: Sanic) -> None:
     async def refuse_extensions(request: Request) -> None:
-        if not request.app.config.COMPATIBILITY_MODE or request.method != "POST":
+        if extensions.native(request) or request.method != "POST":
             return
-        if request.path != "/v1/responses":
+        if not extensions.creates_response(request):
             return
-        body = request.json
-        if not isinstance(body, dict):
-            return
-        for name in EXTENSION_FIELDS:
-            if name in body:
-                raise InvalidRequest(f"Unknown parameter: '{name}'.", param=name)
+        name = extensions.refused_field(request.json)
+        if name is not None:
+            raise InvalidRequest(f"Unknown parameter: '{name}'.", param=name)
 
     app.register_middleware(refuse_extensions, "request", priority=80)

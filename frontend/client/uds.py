@@ -140,8 +140,11 @@ class UdsSidecarClient:
         health_interval: float = 5.0,
         max_idle: int = 256,
         on_health: Callable[[bool], None] | None = None,
+        max_queued_requests: int | None = None,
     ) -> None:
         self.path = path
+        # admission control, told to the sidecar in every HELLO (docs/protocol.md): None, none
+        self.max_queued_requests = max_queued_requests
         self.connect_timeout = connect_timeout
         self.health_interval = health_interval
         self.max_idle = max_idle
@@ -177,9 +180,10 @@ class UdsSidecarClient:
     async def _connect(self, *first: Struct) -> tuple[Connection, Handshake]:
         """Open a connection and send HELLO plus `first` in one write (no round trip)."""
         reader, writer = await self._open()
-        writer.write(
-            b"".join(encode(m) for m in (Hello(protocol_version=PROTOCOL_VERSION), *first))
+        hello = Hello(
+            protocol_version=PROTOCOL_VERSION, max_queued_requests=self.max_queued_requests
         )
+        writer.write(b"".join(encode(m) for m in (hello, *first)))
         connection = Connection(reader, writer)
         try:
             handshake = await connection.receive()

@@ -299,7 +299,9 @@ class CreateResponse(ClientFields, Wire):
     prompt_cache_key: str | None = None
     prompt_cache_retention: Literal["in_memory", "in-memory", "24h"] | None = None
     safety_identifier: Annotated[str, Field(max_length=64)] | None = None
-    service_tier: Literal["auto", "default", "flex", "scale", "priority"] | None = None
+    service_tier: (
+        Literal["auto", "default", "flex", "scale", "priority", "fast", "ultrafast"] | None
+    ) = None
     truncation: Literal["auto", "disabled"] | None = None
     user: str | None = None
     context_management: list[dict[str, Any]] | None = None
@@ -314,6 +316,7 @@ class CreateResponse(ClientFields, Wire):
     ignore_eos: bool | None = None
     priority: int | None = None
     chat_template_kwargs: dict[str, Any] | None = None
+    request_id: str | None = None  # must equal X-Request-Id when both are given
 
     @field_validator("metadata")
     @classmethod

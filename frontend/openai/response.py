@@ -77,8 +77,11 @@ def _penalty(value: float | None) -> float:
     return value if value is not None else 0.0
 
 
-def skeleton(body: CreateResponse, *, response_id: str, model: str) -> dict[str, Any]:
-    """The response as created: status in_progress, no output yet."""
+def skeleton(
+    body: CreateResponse, *, response_id: str, model: str, service_tier: str = "default"
+) -> dict[str, Any]:
+    """The response as created: status in_progress, no output yet. `service_tier`: the tier
+    it is served at (frontend/service_tiers.py)."""
     reasoning = body.reasoning
     response: dict[str, Any] = {
         "id": response_id,
@@ -104,7 +107,7 @@ def skeleton(body: CreateResponse, *, response_id: str, model: str) -> dict[str,
             "summary": (reasoning.summary or reasoning.generate_summary) if reasoning else None,
         },
         "safety_identifier": body.safety_identifier,
-        "service_tier": "default",
+        "service_tier": service_tier,
         "store": body.store is not False,
         "temperature": body.temperature if body.temperature is not None else 1.0,
         "text": _text(body),

@@ -2,7 +2,7 @@
 
 from sanic import Sanic
 
-from . import input_tokens, models, ops, responses, stored, tool_outputs
+from . import azure, input_tokens, models, ops, responses, stored, tool_outputs
 
 
 def register(app: Sanic) -> None:
@@ -12,3 +12,4 @@ def register(app: Sanic) -> None:
     app.blueprint(input_tokens.bp)
     app.blueprint(models.bp)
     app.blueprint(ops.bp)
+    app.blueprint(azure.bp)  # the same handlers under Azure OpenAI's URIs

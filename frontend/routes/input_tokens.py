@@ -13,10 +13,10 @@ from functools import partial
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
-from inference.protocol import CountTokens, ToolChoice
+from inference.protocol import CountTokens, Handshake, TokenCount, ToolChoice
 
 from .. import history, translate
-from ..context import of, tenant_of
+from ..context import allowed_models, of, tenant_of
 from ..errors import ServiceUnavailable, Unsupported
 from ..openai.parse import parse_body
 from ..openai.request import CreateResponse, InputTokensRequest
@@ -31,11 +31,21 @@ async def count_input_tokens(request: Request) -> HTTPResponse:
         raise Unsupported("personality is not supported by this server.", param="personality")
     ctx = of(request)
     handshake = ctx.handshake()
-    model = ctx.resolve_model(body.model) if body.model is not None else ctx.model_names()[0]
+    model = ctx.resolve_model(body.model, allowed_models(request))  # None: the first
     fields = body.model_dump(exclude_none=True, exclude={"model", "personality"}, by_alias=True)
     create = CreateResponse.model_validate({**fields, "model": model})
+    counted = await prompt_tokens(request, create, handshake)
+    return json({"object": "response.input_tokens", "input_tokens": counted.tokens})
+
+
+async def prompt_tokens(
+    request: Request, create: CreateResponse, handshake: Handshake
+) -> TokenCount:
+    """The sidecar's count of the prompt `create` would send (its history, instructions,
+    tools, template arguments); the rate-limit layer counts a create's input with it too."""
+    ctx = of(request)
     tenant = tenant_of(request)
-    messages = await history.conversation(ctx.store, tenant, body.previous_response_id)
+    messages = await history.conversation(ctx.store, tenant, create.previous_response_id)
     sealer = ctx.sealer
     unseal = partial(sealer.open, tenant=tenant) if sealer else None
     messages += translate.input_messages(create, unseal)
@@ -49,11 +59,10 @@ async def count_input_tokens(request: Request) -> HTTPResponse:
     )
     if ctx.sidecar is None:
         raise ServiceUnavailable("The inference sidecar is not ready; retry shortly.")
-    counted = await ctx.sidecar.count_tokens(
+    return await ctx.sidecar.count_tokens(
         CountTokens(
             messages=generate.messages,
             tools=generate.tools if generate.tool_choice != ToolChoice.NONE else [],
             chat_template_kwargs=generate.chat_template_kwargs,
         )
     )
-    return json({"object": "response.input_tokens", "input_tokens": counted.tokens})

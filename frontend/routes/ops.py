@@ -4,7 +4,9 @@
 - `GET /readyz` (Kubernetes readiness): the same predicate, `PorticoContext.ready()`, so a
   pod leaves the Service while its sidecar loads, restarts or is away;
 - `GET /livez` (Kubernetes liveness): 200 whenever this process answers at all. It never
-  looks at the sidecar: a slow or loading engine must not get the frontend restarted.
+  looks at the sidecar: a slow or loading engine must not get the frontend restarted;
+- `GET /metrics`: every worker's samples, plus the engine's figures, asked of the sidecar
+  by the worker that answers (frontend/engine_metrics.py).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from sanic.response import HTTPResponse, json, raw
 
 from .. import metrics
 from ..context import of
+from ..engine_metrics import engine_figures
 
 bp = Blueprint("ops")
 
@@ -40,5 +43,6 @@ async def livez(request: Request) -> HTTPResponse:
 
 @bp.get("/metrics")
 async def prometheus(request: Request) -> HTTPResponse:
-    body, content_type = metrics.exposition()
+    ctx = of(request)
+    body, content_type = metrics.exposition(await engine_figures(ctx.sidecar, ctx.ready()))
     return raw(body, content_type=content_type)

@@ -12,8 +12,17 @@ from functools import partial
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
-from .. import background, history, metrics, sessions, translate
-from ..context import of, tenant_of
+from .. import (
+    background,
+    extensions,
+    history,
+    metrics,
+    rate_limits,
+    service_tiers,
+    sessions,
+    translate,
+)
+from ..context import allowed_models, of, request_id_of, tenant_of
 from ..errors import ServiceUnavailable
 from ..observers import MetricsObserver
 from ..openai.items import input_items
@@ -34,7 +43,7 @@ async def _open_run(
     run is started by its own task: `start=False`)."""
     ctx = of(request)
     handshake = ctx.handshake()
-    model = ctx.resolve_model(body.model)
+    model = ctx.resolve_model(body.model, allowed_models(request))
     tenant = tenant_of(request)
     conversation = await history.conversation(ctx.store, tenant, body.previous_response_id)
     sealer = ctx.sealer  # encrypted reasoning, bound to the tenant
@@ -42,6 +51,7 @@ async def _open_run(
     messages = translate.input_messages(body, unseal)  # this turn's, as it is stored
     conversation = conversation + messages
     response_id = new_id("resp")
+    tier = service_tiers.for_request(body.service_tier, request.app.config, handshake)
     generate = translate.generate_request(
         body,
         conversation,
@@ -49,18 +59,21 @@ async def _open_run(
         handshake=handshake,
         sealing=sealer is not None,
         hosted_tools=request.app.config.HOSTED_TOOLS,
+        tier=tier,
+        trace_id=request_id_of(request),
     )
     if ctx.sidecar is None:
         raise ServiceUnavailable("The inference sidecar is not ready; retry shortly.")
     asked = translate.encrypted_reasoning(body)
     assembler = ResponseAssembler(
-        skeleton(body, response_id=response_id, model=model),
+        skeleton(body, response_id=response_id, model=model, service_tier=tier.served),
         logprobs=generate.sampling.top_logprobs is not None,
         seal=partial(sealer.seal, tenant=tenant) if sealer and asked else None,
+        max_event_bytes=request.app.config.MAX_STREAM_EVENT_BYTES,
     )
-    observers: list[RunObserver] = []
+    observers: list[RunObserver] = rate_limits.run_observers(request)  # tokens reconciled
     if body.store is not False and ctx.store is not None:
-        compatibility = request.app.config.COMPATIBILITY_MODE  # sessions: native mode only
+        compatibility = extensions.compatibility(request)  # sessions: native mode only
         observers.append(
             sessions.store_observer(
                 compatibility, ctx.store, tenant, messages, input_items(body), body
@@ -93,7 +106,6 @@ async def _background(
     queued = await background.launch(ctx, run, tenant, partial(MetricsObserver, model, started))
     if not body.stream:
         return json(queued)
-    config = request.app.config
     store, runlog = ctx.store, ctx.runlog
     await replay.follow(
         request,
@@ -103,13 +115,12 @@ async def _background(
         -1,
         await replay.window(runlog, tenant, rid, -1),
         settle=partial(background.alive, store, runlog, tenant, rid),
-        done_marker=not config.COMPATIBILITY_MODE,
-        ping_interval=config.SSE_PING_INTERVAL,
+        mode=extensions.stream_mode(request),
     )
     return None
 
 
-@bp.post("/responses")
+@bp.post("/responses", ctx_creates_response=True)  # middleware/compatibility.py reads it
 async def create_response(request: Request) -> HTTPResponse | None:
     started = time.monotonic()
     body = parse_body(CreateResponse, request.json)
@@ -118,12 +129,7 @@ async def create_response(request: Request) -> HTTPResponse | None:
             return await _background(request, body, started)
         async with await _open_run(request, body, started) as run:
             if body.stream:
-                await sse.relay(
-                    request,
-                    run,
-                    done_marker=not request.app.config.COMPATIBILITY_MODE,
-                    ping_interval=request.app.config.SSE_PING_INTERVAL,
-                )
+                await sse.relay(request, run, extensions.stream_mode(request))
                 return None
             return json(await run.result())
     finally:

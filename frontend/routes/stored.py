@@ -17,7 +17,7 @@ from typing import Any
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
-from .. import background, sessions, translate
+from .. import background, extensions, sessions, translate
 from ..context import of, tenant_of
 from ..errors import InvalidRequest, NotFound, ServiceUnavailable, Unsupported
 from ..store import ResponseStore, StoredResponse
@@ -121,7 +121,6 @@ async def retrieve_response(request: Request, response_id: str) -> HTTPResponse 
     if not entry.response.get("background"):
         raise InvalidRequest(STREAM_ONLY_BACKGROUND, param="stream", code="invalid_value")
     found = await replay.window(runlog, tenant, response_id, after)
-    config = request.app.config
     await replay.follow(
         request,
         runlog,
@@ -130,8 +129,7 @@ async def retrieve_response(request: Request, response_id: str) -> HTTPResponse 
         after,
         found,
         settle=partial(background.alive, store, runlog, tenant, response_id),
-        done_marker=not config.COMPATIBILITY_MODE,
-        ping_interval=config.SSE_PING_INTERVAL,
+        mode=extensions.stream_mode(request),
     )
     return None
 

@@ -15,46 +15,71 @@ Keys (NS is the store's namespace, `portico:store`; M is `<tenant key>:<response
 
 The append runs as one Lua script (atomic): the order and lease checks, XADD, trimming the
 oldest entries (never the newest) until the byte cap holds, and both keys' expiry (the
-store's TTL, from the last append). A batch of events is one round trip.
+store's TTL, from the last append). Appends (and lease refreshes) take the pipelined
+connection of pipelined.py, and appends are group commits (group_commit.py): the batches of
+every background run that arrive while one APPEND call is in flight go out in the next, so
+a worker running many background streams pays one call per round trip, not one per batch.
+Reads (XRANGE, XREAD BLOCK) stay on redis-py's pool: a blocking read must not hold up the
+pipelined writes.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
 
 from redis import asyncio as aioredis
 
 from .base import tenant_key
+from .group_commit import GroupCommit
+from .pipelined import PipelinedRedis
 from .redis import NAMESPACE, TIMEOUT, talking
+from .resp import Arg
 from .runlog import Window
 
 log = logging.getLogger("portico.store")
 
-# KEYS: stream, meta, lease. ARGV: ttl ms, max bytes, terminal (0/1), orphan (0/1), then
-# seq, frame pairs. Returns the outcome (runlog.APPENDED, ENDED, OUT_OF_ORDER, LEASED).
+# ARGV: ttl ms, max bytes, then for each log of the batch (group_commit.py; one append per
+# log, in order): stream key, meta key, lease key, terminal (0/1), the flags orphan and
+# reopen as two digits ("01": reopen only), the number of events n, then n seq, frame pairs.
+# Returns one outcome per log (runlog.APPENDED, ENDED, OUT_OF_ORDER, LEASED), each decided
+# as if that append ran alone.
 APPEND = """
 local ttl, cap = tonumber(ARGV[1]), tonumber(ARGV[2])
-if redis.call('HGET', KEYS[2], 'done') == '1' then return 'ended' end
-if ARGV[4] == '1' and redis.call('EXISTS', KEYS[3]) == 1 then return 'leased' end
-local last = tonumber(redis.call('HGET', KEYS[2], 'last') or '-1')
-if #ARGV > 4 and tonumber(ARGV[5]) ~= last + 1 then return 'out_of_order' end
-local size = tonumber(redis.call('HGET', KEYS[2], 'bytes') or '0')
-for i = 5, #ARGV, 2 do
-  redis.call('XADD', KEYS[1], '0-' .. (tonumber(ARGV[i]) + 1), 'f', ARGV[i + 1])
-  size = size + string.len(ARGV[i + 1])
-  last = tonumber(ARGV[i])
+local out = {}
+local i = 3
+while i <= #ARGV do
+  local stream, meta, lease = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local terminal, flags, n = ARGV[i + 3], ARGV[i + 4], tonumber(ARGV[i + 5])
+  local orphan, reopen = string.sub(flags, 1, 1), string.sub(flags, 2, 2)
+  local first, stop = i + 6, i + 5 + 2 * n
+  i = stop + 1
+  local last = tonumber(redis.call('HGET', meta, 'last') or '-1')
+  if redis.call('HGET', meta, 'done') == '1' and reopen ~= '1' then
+    table.insert(out, 'ended')
+  elseif orphan == '1' and redis.call('EXISTS', lease) == 1 then
+    table.insert(out, 'leased')
+  elseif n > 0 and tonumber(ARGV[first]) ~= last + 1 then
+    table.insert(out, 'out_of_order')
+  else
+    local size = tonumber(redis.call('HGET', meta, 'bytes') or '0')
+    for j = first, stop, 2 do
+      redis.call('XADD', stream, '0-' .. (tonumber(ARGV[j]) + 1), 'f', ARGV[j + 1])
+      size = size + string.len(ARGV[j + 1])
+      last = tonumber(ARGV[j])
+    end
+    while size > cap and redis.call('XLEN', stream) > 1 do
+      local oldest = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)[1]
+      size = size - string.len(oldest[2][2])
+      redis.call('XDEL', stream, oldest[1])
+    end
+    redis.call('HSET', meta, 'bytes', size, 'last', last, 'done', terminal)
+    redis.call('PEXPIRE', stream, ttl)
+    redis.call('PEXPIRE', meta, ttl)
+    table.insert(out, 'appended')
+  end
 end
-while size > cap and redis.call('XLEN', KEYS[1]) > 1 do
-  local oldest = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
-  size = size - string.len(oldest[2][2])
-  redis.call('XDEL', KEYS[1], oldest[1])
-end
-redis.call('HSET', KEYS[2], 'bytes', size, 'last', last, 'done', ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ttl)
-redis.call('PEXPIRE', KEYS[2], ttl)
-return 'appended'
+return out
 """
 
 BLOCK_MS = 1000  # the longest one XREAD waits (under the pool's socket timeout)
@@ -72,7 +97,9 @@ class RedisRunLog:
         self.client: aioredis.Redis = aioredis.Redis.from_url(
             url, socket_connect_timeout=TIMEOUT, socket_timeout=TIMEOUT
         )
-        self._append = self.client.register_script(APPEND)
+        self.pipe = PipelinedRedis(url, timeout=TIMEOUT)  # appends and leases (pipelined.py)
+        self._append = self.pipe.script(APPEND)
+        self._appends: GroupCommit[list[Arg], str] = GroupCommit(self._append_batch)
 
     def _keys(self, tenant: str, response_id: str) -> tuple[str, str, str, str]:
         member = f"{tenant_key(tenant)}:{response_id}"
@@ -87,26 +114,36 @@ class RedisRunLog:
         *,
         terminal: bool = False,
         orphan: bool = False,
+        reopen: bool = False,
     ) -> str:
         stream, meta, lease, _ = self._keys(tenant, response_id)
-        args: list[Any] = [self.ttl_ms, self.max_bytes, int(terminal), int(orphan)]
+        flags = f"{int(orphan)}{int(reopen)}"
+        args: list[Arg] = [stream, meta, lease, int(terminal), flags, len(events)]
         for seq, frame in events:
             args += [seq, frame]
+        return await self._appends.submit(args)
+
+    async def _append_batch(self, appends: list[list[Arg]]) -> list[str]:
+        """One APPEND script call for the appends gathered while the last was in flight."""
+        args: list[Arg] = [self.ttl_ms, self.max_bytes]
+        for one in appends:
+            args += one
         async with talking("run log"):
-            outcome = await self._append(keys=[stream, meta, lease], args=args)
-        return outcome.decode() if isinstance(outcome, bytes) else str(outcome)
+            outcomes = await self.pipe.evalsha(self._append, [], args)
+        return [o.decode() if isinstance(o, bytes) else str(o) for o in outcomes]
 
     async def read(self, tenant: str, response_id: str, after: int) -> Window | None:
         stream, meta, _, _ = self._keys(tenant, response_id)
-        async with talking("run log"), self.client.pipeline(transaction=True) as pipe:
-            pipe.hmget(meta, ["last", "done"])
-            pipe.xrange(stream, "-", "+", count=1)
-            pipe.xrange(stream, f"0-{after + 2}", "+")
-            (last, done), oldest, entries = await pipe.execute()
+        async with talking("run log"):
+            (last, done), oldest, entries = await self.pipe.transaction(
+                ("HMGET", meta, "last", "done"),
+                ("XRANGE", stream, "-", "+", "COUNT", 1),
+                ("XRANGE", stream, f"0-{after + 2}", "+"),
+            )
         if last is None:
             return None
         return Window(
-            frames=[fields[b"f"] for _, fields in entries],
+            frames=[fields[1] for _, fields in entries],
             seqs=[_seq(entry_id) for entry_id, _ in entries],
             first=_seq(oldest[0][0]) if oldest else -1,
             last=int(last),
@@ -127,11 +164,9 @@ class RedisRunLog:
 
     async def lease(self, tenant: str, response_id: str, ttl: float) -> bool:
         _, _, lease, cancel = self._keys(tenant, response_id)
-        async with talking("run log"), self.client.pipeline(transaction=False) as pipe:
-            pipe.set(lease, b"1", px=max(1, round(ttl * 1000)))
-            pipe.exists(cancel)
-            _, cancelled = await pipe.execute()
-        return bool(cancelled)
+        async with talking("run log"):
+            await self.pipe.call("SET", lease, b"1", "PX", max(1, round(ttl * 1000)))
+            return bool(await self.pipe.call("EXISTS", cancel))
 
     async def release(self, tenant: str, response_id: str) -> None:
         _, _, lease, cancel = self._keys(tenant, response_id)
@@ -140,11 +175,13 @@ class RedisRunLog:
 
     async def leased(self, tenant: str, response_id: str) -> bool:
         async with talking("run log"):
-            return bool(await self.client.exists(self._keys(tenant, response_id)[2]))
+            return bool(await self.pipe.call("EXISTS", self._keys(tenant, response_id)[2]))
 
     async def request_cancel(self, tenant: str, response_id: str) -> None:
         async with talking("run log"):
             await self.client.set(self._keys(tenant, response_id)[3], b"1", px=self.ttl_ms)
 
     async def close(self) -> None:
+        await self._appends.close()
+        await self.pipe.close()
         await self.client.aclose()

@@ -7,8 +7,10 @@ redis_runlog.py for every worker and pod), and docs/state.md explains:
   appended a batch at a time by the run's owner. It is capped at `max_bytes`
   (`--responses-stream-buffer-max-bytes`): the oldest events go first (never the newest),
   so a resume from before the retained window can be told apart from one after the end.
-  A log ends with its terminal event (`done`); nothing is appended after that. It expires
-  `ttl` seconds after its last append, as stored responses do;
+  A log ends with its terminal event (`done`); nothing is appended after that, except by
+  `reopen` (the owner of a background response continued with tool outputs: its new round's
+  events go on in the same log, numbered on). It expires `ttl` seconds after its last
+  append, as stored responses do;
 - the **lease**: the owner refreshes it while the run lives; a reader that finds an
   unfinished background response without one knows its owner died, and ends the log itself
   (`append(..., orphan=True)` appends only while no lease is held, atomically);
@@ -57,10 +59,11 @@ class RunLog(Protocol):
         *,
         terminal: bool = False,
         orphan: bool = False,
+        reopen: bool = False,
     ) -> str:
         """Append (seq, frame) pairs; the first must follow the log's last. APPENDED, or
         ENDED (the log was ended: nothing is appended), OUT_OF_ORDER, or LEASED (`orphan`
-        and a lease is held)."""
+        and a lease is held). `reopen`: an ended log is opened again (not ENDED)."""
         ...
 
     async def read(self, tenant: str, response_id: str, after: int) -> Window | None:
@@ -132,6 +135,7 @@ class MemoryRunLog:
         *,
         terminal: bool = False,
         orphan: bool = False,
+        reopen: bool = False,
     ) -> str:
         key = (tenant_key(tenant), response_id)
         if orphan and await self.leased(tenant, response_id):
@@ -141,7 +145,7 @@ class MemoryRunLog:
             log = self._logs[key] = _Log()
             while len(self._logs) > self.max_logs:
                 self._logs.popitem(last=False)
-        if log.done:
+        if log.done and not reopen:
             return ENDED
         if events and events[0][0] != log.last + 1:
             return OUT_OF_ORDER

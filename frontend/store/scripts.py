@@ -7,9 +7,10 @@ Keys (NS is the namespace, `portico:store` by default; M is a member, `<tenant k
   the eviction order, and the expiry order (the TTL is the same for every entry);
 - `NS:sizes`: a hash, member -> the entry's bytes; `NS:bytes`: their sum.
 
-PUT prunes expired members (a bounded batch), replaces the entry, then evicts the oldest
-until both caps hold; DELETE removes an entry and its bookkeeping; CHAIN follows
-`previous_response_id` from the first line of each entry, up to a depth, in one round trip.
+PUT prunes expired members (a bounded batch), then for each entry of its batch (the puts
+that group_commit.py gathered) replaces it and evicts the oldest until both caps hold;
+DELETE removes an entry and its bookkeeping; CHAIN follows `previous_response_id` from the
+first line of each entry, up to a depth, in one round trip.
 Every script returns what it did and the totals, for the metrics.
 """
 
@@ -26,14 +27,15 @@ end
 local function total() return tonumber(redis.call('GET', KEYS[3]) or '0') end
 """
 
-# KEYS: order, sizes, bytes. ARGV: entry prefix, member, blob, ttl ms, max entries,
-# max bytes. Returns {kept, expired, evicted by entries, evicted by bytes, entries, bytes}.
+# KEYS: order, sizes, bytes. ARGV: entry prefix, ttl ms, max entries, max bytes, then
+# member, blob pairs (one batch of puts, group_commit.py), each put as if alone, in order.
+# Returns {expired, evicted by entries, evicted by bytes, entries, bytes, kept...} (one
+# kept flag per pair).
 PUT = (
     "local prefix = ARGV[1]\n"
     + _DROP
     + """
-local member, blob = ARGV[2], ARGV[3]
-local ttl, max_entries, max_bytes = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local ttl, max_entries, max_bytes = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local expired = 0
@@ -41,30 +43,39 @@ for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - ttl, 'LIMI
   drop(m)
   expired = expired + 1
 end
-if redis.call('ZSCORE', KEYS[1], member) then drop(member) end
-local size = string.len(blob)
-if size > max_bytes then
-  return {0, expired, 0, 0, redis.call('ZCARD', KEYS[1]), total()}
-end
-redis.call('SET', prefix .. member, blob, 'PX', ttl)
-redis.call('ZADD', KEYS[1], now, member)
-redis.call('HSET', KEYS[2], member, size)
-redis.call('INCRBY', KEYS[3], size)
-local function oldest()
-  local two = redis.call('ZRANGE', KEYS[1], 0, 1)
-  if two[1] == member then return two[2] end
-  return two[1]
-end
 local by_entries, by_bytes = 0, 0
-while redis.call('ZCARD', KEYS[1]) > max_entries do
-  drop(oldest())
-  by_entries = by_entries + 1
+local kept = {}
+for i = 5, #ARGV, 2 do
+  local member, blob = ARGV[i], ARGV[i + 1]
+  if redis.call('ZSCORE', KEYS[1], member) then drop(member) end
+  local size = string.len(blob)
+  if size > max_bytes then
+    table.insert(kept, 0)
+  else
+    redis.call('SET', prefix .. member, blob, 'PX', ttl)
+    -- the batch's order within the millisecond: a fraction of it per put
+    redis.call('ZADD', KEYS[1], now + (i - 5) / 2048, member)
+    redis.call('HSET', KEYS[2], member, size)
+    redis.call('INCRBY', KEYS[3], size)
+    local function oldest()
+      local two = redis.call('ZRANGE', KEYS[1], 0, 1)
+      if two[1] == member then return two[2] end
+      return two[1]
+    end
+    while redis.call('ZCARD', KEYS[1]) > max_entries do
+      drop(oldest())
+      by_entries = by_entries + 1
+    end
+    while total() > max_bytes do
+      drop(oldest())
+      by_bytes = by_bytes + 1
+    end
+    table.insert(kept, 1)
+  end
 end
-while total() > max_bytes do
-  drop(oldest())
-  by_bytes = by_bytes + 1
-end
-return {1, expired, by_entries, by_bytes, redis.call('ZCARD', KEYS[1]), total()}
+local out = {expired, by_entries, by_bytes, redis.call('ZCARD', KEYS[1]), total()}
+for _, k in ipairs(kept) do table.insert(out, k) end
+return out
 """
 )
 

@@ -4,18 +4,22 @@ Owns which output item is open, sequence numbers, and the final Response object.
 assembler serves streaming and non-streaming requests, so both return the same output. With
 `seal` (include=reasoning.encrypted_content), each reasoning item gets its `encrypted_content`
 when it is done: on output_item.done and in the final response, never on output_item.added.
+With `max_event_bytes` (PORTICO_MAX_STREAM_EVENT_BYTES), a delta event larger than that is
+sent as several consecutive delta events (event_size.py); `.done` events stay whole.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from inference.protocol import Delta, Final, FinishReason, TokenLogprob
 
 from ..openai.response import new_id, usage
 from ..tool_shapes import Target, custom_input, targets
+from . import event_size
 from . import events as ev
 from .events import Event
 
@@ -81,6 +85,7 @@ class ResponseAssembler:
         make_id: Callable[[str], str] = new_id,
         on_first_token: Callable[[], None] | None = None,
         seal: Callable[[str], str] | None = None,
+        max_event_bytes: int = 0,
     ) -> None:
         self.response = response
         self.logprobs = logprobs
@@ -91,6 +96,7 @@ class ResponseAssembler:
         self.first_token = False
         self.on_first_token = on_first_token
         self.seal = seal  # reasoning text -> encrypted_content (sealing.Sealer, bound)
+        self.max_event_bytes = max_event_bytes  # 0: no cap on one delta event
         self.finish_reason: FinishReason | None = None  # the sidecar's, once FINAL arrived
         # model-facing tool names -> namespaced / custom tools (tool_shapes.py)
         self.targets = targets(response.get("tools") or [])
@@ -192,7 +198,7 @@ class ResponseAssembler:
                 done["encrypted_content"] = self.seal(text)
         elif item.target.custom:
             value = custom_input(text)
-            out.append(ev.custom_input_delta(self._seq(), item.id, item.index, value))
+            out += self._split(value, partial(self._custom_delta, item))
             out.append(ev.custom_input_done(self._seq(), item.id, item.index, value))
             done = self._call_item(item, value, status)
         else:
@@ -202,6 +208,30 @@ class ResponseAssembler:
         self.output.append(done)
         out.append(ev.output_item_done(self._seq(), item.index, done))
         return out
+
+    @staticmethod
+    def _reasoning_delta(item: _OpenItem, seq: int, part: str, first: bool) -> list[Event]:
+        return [ev.reasoning_text_delta(seq, item.id, item.index, part)]
+
+    @staticmethod
+    def _text_delta(
+        item: _OpenItem, lps: list[dict[str, Any]], seq: int, part: str, first: bool
+    ) -> list[Event]:
+        """A text delta; its logprobs ride on the first piece of a cut delta."""
+        return [ev.output_text_delta(seq, item.id, item.index, part, lps if first else [])]
+
+    @staticmethod
+    def _custom_delta(item: _OpenItem, seq: int, part: str, first: bool) -> list[Event]:
+        return [ev.custom_input_delta(seq, item.id, item.index, part)]
+
+    @staticmethod
+    def _arguments_delta(item: _OpenItem, seq: int, part: str, first: bool) -> list[Event]:
+        """A function call's arguments delta, and the native tool_call.delta beside it."""
+        name = item.target.name
+        return [
+            ev.arguments_delta(seq, item.id, item.index, part),
+            ev.tool_call_delta(seq, item.id, item.index, item.call_id, name, part),
+        ]
 
     @staticmethod
     def _call_item(item: _OpenItem, text: str, status: str) -> dict[str, Any]:
@@ -219,13 +249,28 @@ class ResponseAssembler:
 
     # --- deltas ---------------------------------------------------------------------------
 
+    def _split(self, text: str, make: Callable[[int, str, bool], list[Event]]) -> list[Event]:
+        """The delta events of `text`, one piece per event under the cap. `make(seq, piece,
+        first)` builds a piece's event and, after it, the native events that repeat the piece
+        (response.tool_call.delta): the largest of them is measured."""
+        cap = self.max_event_bytes
+        parts = [text]
+        if cap > 0:
+            far = self.seq + len(text)  # a sequence number with at least as many digits
+
+            def overhead(first: bool) -> int:
+                return max(event_size.frame_size(e) for e in make(far, "", first))
+
+            parts = event_size.pieces(text, cap, overhead(True), overhead(False))
+        return [make(self._seq(), part, i == 0)[0] for i, part in enumerate(parts)]
+
     def feed(self, delta: Delta) -> list[Event]:
         out: list[Event] = []
         if delta.reasoning:
             item = self.open if self.open and self.open.kind == "reasoning" else None
             item = item or self._open("reasoning", out)
             item.parts.append(delta.reasoning)
-            out.append(ev.reasoning_text_delta(self._seq(), item.id, item.index, delta.reasoning))
+            out += self._split(delta.reasoning, partial(self._reasoning_delta, item))
         if (delta.text or delta.tool_calls) and not self.first_token:
             self.first_token = True
             if self.on_first_token is not None:
@@ -236,7 +281,7 @@ class ResponseAssembler:
             item.parts.append(delta.text)
             lps = logprob_dicts(delta.logprobs) if self.logprobs else []
             item.logprobs.extend(lps)
-            out.append(ev.output_text_delta(self._seq(), item.id, item.index, delta.text, lps))
+            out += self._split(delta.text, partial(self._text_delta, item, lps))
         for call in delta.tool_calls:
             item = self.open
             if item is None or item.kind != "function_call" or item.tool_index != call.index:
@@ -244,7 +289,7 @@ class ResponseAssembler:
             if call.arguments:
                 item.parts.append(call.arguments)
                 if not item.target.custom:  # a custom call's input is sent whole at its end
-                    out.append(ev.arguments_delta(self._seq(), item.id, item.index, call.arguments))
+                    out += self._split(call.arguments, partial(self._arguments_delta, item))
         return out
 
     def consume(self, batch: list[Delta | Final]) -> list[Event]:

@@ -1,8 +1,9 @@
 """Pure builders of Responses stream events: data in, one event dict out.
 
 Owns each event's exact fields: OpenAI's ResponseStreamEvent members, which are also valid
-Open Responses streaming events. No state: the assembler decides what happens and passes
-the sequence number in.
+Open Responses streaming events, and Portico's native extension events (the last section;
+frontend/extensions.py names them, streaming/extension_events.py places them). No state: the
+assembler decides what happens and passes the sequence number in.
 """
 
 from __future__ import annotations
@@ -162,3 +163,63 @@ def error_event(
         "param": param,
         "error": {"type": error_type, "code": code, "message": message, "param": param},
     }
+
+
+# --- native extension events (never in compatibility mode) --------------------------------
+# Each repeats the sequence number of the standard event it accompanies (see extensions.py).
+
+
+def ping(seq: int) -> Event:
+    """`response.ping`: the stream is alive; `seq` is the last event's number."""
+    return {"type": "response.ping", "sequence_number": seq}
+
+
+def rate_limits_updated(seq: int, limits: list[dict[str, Any]]) -> Event:
+    """`response.rate_limits.updated`: each limit's `name`, `limit`, `remaining`,
+    `reset_seconds` for this request (request.ctx.rate_limits)."""
+    return {"type": "response.rate_limits.updated", "sequence_number": seq, "rate_limits": limits}
+
+
+def additional_context(seq: int, omitted_tools: list[str]) -> Event:
+    """`response.additional_context`: what the request asked for that the model was not
+    given: the hosted tools left out of the prompt (the Response's `omitted_tools`)."""
+    return {
+        "type": "response.additional_context",
+        "sequence_number": seq,
+        "context": {"omitted_tools": omitted_tools},
+    }
+
+
+def tool_call_delta(
+    seq: int, item_id: str, index: int, call_id: str, name: str, delta: str
+) -> Event:
+    """`response.tool_call.delta`: a function call's arguments delta with its call id and
+    name, so a tool-output loop needs no other event to know which call it belongs to."""
+    return {
+        "type": "response.tool_call.delta",
+        "sequence_number": seq,
+        "item_id": item_id,
+        "output_index": index,
+        "call_id": call_id,
+        "name": name,
+        "delta": delta,
+    }
+
+
+def response_error(seq: int, error: dict[str, Any]) -> Event:
+    """`response.error`: the failure as one `error` object (type, code, message, param)."""
+    return {
+        "type": "response.error",
+        "sequence_number": seq,
+        "error": {
+            "type": error.get("type") or "server_error",
+            "code": error.get("code"),
+            "message": error.get("message") or "",
+            "param": error.get("param"),
+        },
+    }
+
+
+def alias(event: Event, name: str) -> Event:
+    """The same event under a legacy name (extensions.LEGACY_NAMES)."""
+    return dict(event, type=name)

@@ -36,6 +36,7 @@ from inference.protocol import (
 
 from . import chat, sampling, tools
 from .args import engine_args
+from .figures import EngineFigures
 from .reasoning import NoReasoning, ParsedReasoning, ReasoningSplit
 from .vllm_api import (
     INVALID,
@@ -107,7 +108,12 @@ def _logprobs(
 class VllmEngine:
     def __init__(self, namespace: argparse.Namespace) -> None:
         args = engine_args(namespace)
-        self.engine = AsyncLLM.from_engine_args(args, usage_context=UsageContext.OPENAI_API_SERVER)
+        self.figures = EngineFigures()  # the scheduler's own figures, for STATS
+        self.engine = AsyncLLM.from_engine_args(
+            args,
+            usage_context=UsageContext.OPENAI_API_SERVER,
+            stat_loggers=[self.figures.factory()],
+        )
         self.tokenizer = self.engine.get_tokenizer()
         self.special_ids = frozenset(getattr(self.tokenizer, "all_special_ids", ()))
         self.max_model_len = int(self.engine.model_config.max_model_len)
@@ -140,6 +146,8 @@ class VllmEngine:
             engine=self.engine_label,
             tool_call_parser=self.tool_parser_name,
             reasoning_parser=self.reasoning_parser_name,
+            max_num_seqs=int(self.engine.vllm_config.scheduler_config.max_num_seqs),
+            priority_scheduling=self.engine.vllm_config.scheduler_config.policy == "priority",
         )
 
     def _prompt(self, request: GenerateRequest | CountTokens) -> list[int]:
@@ -261,7 +269,18 @@ class VllmEngine:
 
     def stats(self) -> StatsReply:
         running = self.engine.output_processor.get_num_unfinished_requests()
-        return StatsReply(running=running, total_requests=self.total)
+        figures = self.figures
+        return StatsReply(
+            running=running,
+            total_requests=self.total,
+            engine_figures=figures.reported,
+            engine_running=figures.running,
+            engine_waiting=figures.waiting,
+            kv_cache_usage=figures.kv_cache_usage,
+            prefix_cache_queries=figures.prefix_cache_queries,
+            prefix_cache_hits=figures.prefix_cache_hits,
+            preemptions=figures.preemptions,
+        )
 
     async def shutdown(self) -> None:
         self.engine.shutdown()

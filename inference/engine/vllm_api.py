@@ -15,6 +15,7 @@ from vllm.sampling_params import RequestOutputKind, SamplingParams, StructuredOu
 from vllm.usage.usage_lib import UsageContext
 from vllm.v1.engine.async_llm import AsyncLLM
 from vllm.v1.engine.exceptions import EngineDeadError, EngineGenerateError
+from vllm.v1.metrics.loggers import StatLoggerBase
 
 try:  # 0.27+
     from vllm.utils.argparse_utils import FlexibleArgumentParser
@@ -82,6 +83,7 @@ __all__ = [
     "ReasoningParserManager",
     "RequestOutputKind",
     "SamplingParams",
+    "StatLoggerBase",
     "StructuredOutputsParams",
     "ToolParserManager",
     "UsageContext",

@@ -16,7 +16,8 @@ class ErrorCode(enum.StrEnum):
     INVALID_REQUEST = "invalid_request"  # a field the engine rejected (bad sampling value, ...)
     CONTEXT_LENGTH_EXCEEDED = "context_length_exceeded"
     UNSUPPORTED = "unsupported"  # a feature this sidecar was not started with
-    OVERLOADED = "overloaded"
+    OVERLOADED = "overloaded"  # the sidecar is stopping
+    QUEUE_FULL = "queue_full"  # admission control: capacity and queue are taken (Hello)
     ENGINE_DEAD = "engine_dead"
     INTERNAL = "internal"
 

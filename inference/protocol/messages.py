@@ -77,6 +77,11 @@ class FinishReason(enum.StrEnum):
 class Hello(Struct):
     protocol_version: int  # required: a default would be omitted on the wire and assumed
     client: str = "portico-frontend"
+    # admission control: generations this client lets wait beyond the engine's capacity
+    # (Handshake.max_num_seqs); 0: the sidecar's default (twice the capacity); None: no
+    # bound (a client from before admission control). A GENERATE on this connection beyond
+    # capacity + this bound is refused with ERROR queue_full.
+    max_queued_requests: int | None = None
 
 
 class Handshake(Struct):
@@ -86,6 +91,10 @@ class Handshake(Struct):
     engine: str = "vllm"  # e.g. "vllm 0.32.0 (cpu)"
     tool_call_parser: str | None = None
     reasoning_parser: str | None = None
+    # the engine schedules by priority (vLLM's --scheduling-policy priority); without it a
+    # non-zero GenerateRequest.priority is refused
+    priority_scheduling: bool = False
+    max_num_seqs: int = 0  # generations the engine runs at once (vLLM's); 0: not reported
 
 
 # --- generation --------------------------------------------------------------------------
@@ -150,6 +159,8 @@ class GenerateRequest(Struct):
     # tool_choice FUNCTION of a custom tool with a grammar: the output is the tool's input,
     # constrained by this grammar (instead of the tool's JSON parameters)
     grammar: Grammar | None = None
+    # the client's request id (the frontend's X-Request-Id), for the sidecar's log lines
+    trace_id: str | None = None
 
 
 class Started(Struct):
@@ -255,6 +266,15 @@ class Stats(Struct):
 class StatsReply(Struct):
     running: int  # generations in the engine now
     total_requests: int = 0  # generations started since the sidecar started
+    # The engine's own scheduler figures (engine_figures true once the engine reported them;
+    # counters count since the sidecar started):
+    engine_figures: bool = False
+    engine_running: int = 0  # requests in the engine's running batch
+    engine_waiting: int = 0  # requests waiting in the engine's queue
+    kv_cache_usage: float = 0.0  # fraction of the KV cache in use, 0 to 1
+    prefix_cache_queries: int = 0  # prompt tokens looked up in the prefix cache
+    prefix_cache_hits: int = 0  # of those, tokens found there
+    preemptions: int = 0  # requests the scheduler preempted
 
 
 class Error(Struct):

@@ -1,14 +1,17 @@
 """Codex CLI (`@openai/codex`, unmodified) against Portico with the fake engine: a default
 Codex turn (client_metadata, a namespace tool, web_search, encrypted-reasoning include,
-store false, its session headers) runs a command and answers with the command's output."""
+store false, its session headers) runs a command and answers with the command's output;
+Codex decodes Portico's model catalog (`GET /v1/codex/models`) and a small-context turn uses it."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from tests.clients.codex import BINARY, codex_exec, rollout
+from frontend.codex_catalog import INSTRUCTIONS
+from tests.clients.codex import BINARY, codex, codex_exec, rollout
 from tests.stack import Stack
 
 pytestmark = pytest.mark.skipif(
@@ -67,3 +70,59 @@ def test_codex_sends_encrypted_reasoning_back_with_store_false(
         if e.get("type") == "response_item" and e["payload"].get("type") == "reasoning"
     ]
     assert sent_back and all(item.get("encrypted_content") for item in sent_back)
+
+
+def test_codex_decodes_portico_model_catalog(fake_stack: Stack, tmp_path: Path) -> None:
+    # `codex debug models` lists what Codex decoded from model_catalog_url: an entry it could
+    # not decode would make it drop the whole catalog (and list none of Portico's models).
+    done = codex(fake_stack, tmp_path, ["debug", "models"], catalog=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    models = {m["slug"]: m for m in json.loads(done.stdout)["models"]}
+    model = models["fake-model"]
+    assert model["context_window"] == 4096  # the fake engine's max_model_len
+    assert model["base_instructions"] == INSTRUCTIONS
+    assert model["shell_type"] == "unified_exec"  # the fake sidecar runs a tool parser
+    assert model["supported_reasoning_levels"] == []  # no reasoning parser
+
+
+def test_codex_small_context_turn_uses_the_catalog(fake_stack: Stack, tmp_path: Path) -> None:
+    # The documented small-context config with Portico's catalog: no fallback-metadata
+    # warning (no error item at all), Codex's context window is the model's (95% of it, as
+    # Codex keeps), Portico's short instructions are the base instructions, and a command runs.
+    run = codex_exec(
+        fake_stack,
+        "Please run exec_command fake:echo",
+        tmp_path,
+        catalog=True,
+        small_context=True,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.items("error") == []
+    assert any(e["type"] == "turn.completed" for e in run.events), run.events
+    assert run.items("command_execution")
+    [answer] = run.items("agent_message")
+    assert answer["text"].startswith("Tool output:")
+    entries = rollout(run.codex_home)
+    [meta] = [e["payload"] for e in entries if e.get("type") == "session_meta"]
+    assert meta["base_instructions"]["text"] == INSTRUCTIONS
+    windows = {
+        e["payload"]["model_context_window"]
+        for e in entries
+        if e.get("type") == "event_msg" and e["payload"].get("type") == "task_started"
+    }
+    assert windows == {4096 * 95 // 100}
+
+
+def test_codex_sends_the_catalog_reasoning_effort(reasoning_stack: Stack, tmp_path: Path) -> None:
+    # With a reasoning parser the catalog offers low/medium/high (default medium), and Codex
+    # then sends `reasoning: {"effort": "medium", "summary": "auto"}` (seen with a recording
+    # server; the rollout does not keep it). Portico accepts an effort only when the sidecar
+    # runs a reasoning parser, and the turn completes with Codex's retries off.
+    done = codex(reasoning_stack, tmp_path, ["debug", "models"], catalog=True)
+    [model] = [m for m in json.loads(done.stdout)["models"] if m["slug"] == "fake-model"]
+    assert model["default_reasoning_level"] == "medium"
+    run = codex_exec(reasoning_stack, "Please run exec_command fake:echo", tmp_path, catalog=True)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.items("error") == []
+    [answer] = run.items("agent_message")
+    assert answer["text"].startswith("Tool output:"), run.events

@@ -137,6 +137,7 @@ def test_every_option_renders() -> None:
     docs = render("-f", str(ALL))
     kinds = by_kind(docs)
     assert sorted(kinds) == [
+        "ConfigMap",  # the Grafana dashboard (test_dashboard.py)
         "Deployment",
         "HorizontalPodAutoscaler",
         "PodDisruptionBudget",
@@ -159,7 +160,13 @@ def test_every_option_renders() -> None:
     assert set(secret["data"]) == {"PORTICO_REASONING_KEYS", "PORTICO_API_KEYS"}
     (monitor,) = kinds["ServiceMonitor"]
     assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
-    assert monitor["spec"]["endpoints"] == [{"port": "http", "path": "/metrics", "interval": "15s"}]
+    token = {"type": "Bearer", "credentials": {"name": "portico-metrics-key", "key": "token"}}
+    assert monitor["spec"]["endpoints"] == [
+        {"port": "http", "path": "/metrics", "interval": "15s", "authorization": token}
+    ]
+    assert env["PORTICO_LOG_FORMAT"] == "json"
+    sidecar_env = {e["name"]: e.get("value") for e in c["inference"]["env"]}
+    assert sidecar_env["PORTICO_LOG_FORMAT"] == "json"
     (hpa,) = kinds["HorizontalPodAutoscaler"]
     assert hpa["spec"]["metrics"][0]["pods"]["metric"]["name"] == "portico_requests_in_flight"
     redis = [d for d in kinds["Deployment"] if d["metadata"]["name"].endswith("-redis")]

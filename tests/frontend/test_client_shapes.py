@@ -17,6 +17,7 @@ from frontend.openai.request import CreateResponse
 from tests import spec
 from tests.conftest import _stack
 from tests.frontend.scripted import make_handshake
+from tests.spec.extension_events import standard_events
 from tests.spec.stream_event import validate_openai_stream_event
 from tests.sse import post_stream
 from tests.stack import Stack
@@ -71,7 +72,7 @@ def events_valid(events: list[dict[str, Any]], *, openai_only: bool = False) -> 
     """The whole event sequence, with the echoed tools set aside (see openai_valid); each
     event under OpenAI's spec, and the sequence under both (`openai_only`: OpenAI's alone,
     for custom tool calls, which Open Responses does not have)."""
-    for event in events:
+    for event in standard_events(events):  # (Portico's extension events: checked there)
         validate_openai_stream_event(event)
     if openai_only:
         return

@@ -267,7 +267,6 @@ def test_a_json_body_is_read_as_json_whatever_its_content_type(fake_stack: Stack
         ({"reasoning": {"effort": "high"}}, "reasoning.effort"),
         ({"conversation": "conv_1"}, "conversation"),
         ({"max_tool_calls": 2}, "max_tool_calls"),
-        ({"service_tier": "flex"}, "service_tier"),
         (
             {
                 "tool_choice": {"type": "function", "name": "missing"},

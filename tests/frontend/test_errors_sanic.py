@@ -47,7 +47,7 @@ def test_every_sanic_exception_keeps_its_status(cls: type[sanic_errors.SanicExce
         (sanic_errors.BadRequest("x"), 400, "invalid_request_error", None),
         (sanic_errors.InvalidUsage("x"), 400, "invalid_request_error", None),
         (sanic_errors.InvalidHeader("x"), 400, "invalid_request_error", None),
-        (sanic_errors.Unauthorized("x"), 401, "authentication_error", "invalid_api_key"),
+        (sanic_errors.Unauthorized("x"), 401, "invalid_request_error", "invalid_api_key"),
         (sanic_errors.Forbidden("x"), 403, "invalid_request_error", "forbidden"),
         (sanic_errors.NotFound("x"), 404, "invalid_request_error", "not_found"),
         (

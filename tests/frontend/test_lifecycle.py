@@ -152,8 +152,9 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def test_idle_stream_gets_keep_alive_comments() -> None:
-    """A token every 0.4 s with a 0.1 s ping interval: comments keep the connection busy."""
+def test_idle_stream_gets_keep_alive_pings() -> None:
+    """A token every 0.4 s with a 0.1 s ping interval: pings keep the connection busy (native
+    mode: `response.ping` events; compatibility mode's comments: tests/frontend/streaming)."""
     stack = Stack(
         "--fake",
         "--fake-token-delay",
@@ -166,8 +167,9 @@ def test_idle_stream_gets_keep_alive_comments() -> None:
         stream = post_stream(
             stack.url("/v1/responses"), {"model": MODEL, "input": "hi", "stream": True}
         )
-        assert stream.comments >= 3
-        spec.validate_event_sequence(stream.events)
+        pings = [e for e in stream.every if e["type"] == "response.ping"]
+        assert len(pings) >= 3 and stream.comments == 0
+        spec.validate_event_sequence(stream.every)
     finally:
         stack.stop()
 

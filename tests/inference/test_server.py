@@ -43,6 +43,7 @@ async def test_hello_gets_handshake(socket_path: Path) -> None:
             max_model_len=321,
             engine="fake",
             tool_call_parser="fake",
+            max_num_seqs=256,  # the fake's capacity (admission control)
         )
         assert socket_path.stat().st_mode & 0o777 == 0o660
 
@@ -149,7 +150,7 @@ async def test_control_replies(socket_path: Path) -> None:
         await c.send(Health())
         assert await c.recv() == HealthReply(healthy=True)
         await c.send(Stats())
-        assert await c.recv() == StatsReply(running=0, total_requests=0)
+        assert await c.recv() == StatsReply(running=0, total_requests=0, engine_figures=True)
         await c.send(CountTokens(messages=[ChatMessage(role=Role.USER, content="a b c")]))
         assert await c.recv() == TokenCount(tokens=5, max_model_len=777)
         await c.send(Delta(text="not for the sidecar"))
@@ -168,7 +169,12 @@ async def test_stats_sees_a_running_generation(socket_path: Path) -> None:
         await gen.send(generate())
         assert isinstance(await gen.recv(), Started)
         await ctl.send(Stats())
-        assert await ctl.recv() == StatsReply(running=1, total_requests=1)
+        stats = await ctl.recv()
+        assert isinstance(stats, StatsReply) and (stats.running, stats.total_requests) == (1, 1)
+        # the fake's scheduler figures: the one generation runs, half its prompt was cached
+        assert stats.engine_figures and (stats.engine_running, stats.engine_waiting) == (1, 0)
+        assert stats.kv_cache_usage > 0 and stats.prefix_cache_queries > 0
+        assert stats.prefix_cache_hits == stats.prefix_cache_queries // 2
 
 
 @pytest.mark.parametrize(

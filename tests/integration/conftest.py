@@ -17,9 +17,10 @@ from tests.stack import Stack
 
 OTHER_MODEL = os.environ.get("PORTICO_TEST_MODEL")
 MODEL = os.environ.get("PORTICO_TEST_MODEL_NAME", "SmolLM2-135M-Instruct")
-# Eager mode starts in ~15 s instead of ~90 s with torch.compile on the CPU.
+# Eager mode starts in ~15 s instead of ~90 s with torch.compile on the CPU. 4096 tokens hold
+# a small-context Codex turn (test_codex.py); the 1 GiB KV cache below holds that.
 ENGINE_ARGS = shlex.split(
-    os.environ.get("PORTICO_TEST_ENGINE_ARGS", "--enforce-eager --max-model-len 2048")
+    os.environ.get("PORTICO_TEST_ENGINE_ARGS", "--enforce-eager --max-model-len 4096")
 )
 embedded_only = pytest.mark.skipif(
     OTHER_MODEL is not None, reason="asserts what the embedded instruct model answers"

@@ -103,11 +103,11 @@ def test_a_flag_wins_over_the_environment() -> None:
             ["--responses-stream-buffer-max-bytes=0"],
             "--responses-stream-buffer-max-bytes must be at least 1",
         ),
-        (["--responses-default-service-tier", "auto"], "service tiers is not built"),
-        (["--responses-allowed-service-tiers", "auto,default"], "service tiers is not built"),
+        (["--responses-default-service-tier", "turbo"], "expects one of auto, default"),
+        (["--responses-allowed-service-tiers", "auto,turbo"], "not 'turbo'"),
         (["--responses-store-max-bytes", "0"], "--responses-store-max-bytes must be at least 1"),
         (["--responses-store-url", "http://x"], "--responses-store-url expects a URL that"),
-        (["--max-stream-event-bytes", "9"], "not supported yet"),
+        (["--max-stream-event-bytes", "-1"], "--max-stream-event-bytes must be at least 0"),
         (
             ["--responses-ping-intervl-seconds", "3"],
             "unknown flag --responses-ping-intervl-seconds; "

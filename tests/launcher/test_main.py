@@ -18,8 +18,8 @@ from tests.stack import ROOT, free_port
     ("args", "message"),
     [
         (
-            ["--responses-ping-interval-seconds", "10", "--max-stream-event-bytes", "30"],
-            "portico serve: --max-stream-event-bytes is not supported yet: a size cap on one",
+            ["--responses-ping-interval-seconds", "10", "--max-stream-event-bytes", "lots"],
+            "portico serve: --max-stream-event-bytes expects a whole number, not 'lots'",
         ),
         (["--responses-pingg-interval-seconds", "10"], "did you mean"),
         (["--responses-store-ttl-seconds", "a week"], "expects a number, not 'a week'"),

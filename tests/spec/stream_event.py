@@ -14,13 +14,18 @@ from typing import Any
 from tests.spec import open_responses
 from tests.spec.bodies import short, validate, validate_open_responses
 from tests.spec.documents import stream_event_info
+from tests.spec.extension_events import is_extension, validate_extension_event
 
 
 def validate_stream_event(event: Mapping[str, Any]) -> None:
     """Assert that one decoded SSE ``data`` object is a valid event under both specs.
 
-    ``validate_openai_stream_event``, then ``validate_open_responses_stream_event``.
+    ``validate_openai_stream_event``, then ``validate_open_responses_stream_event``; a
+    Portico extension event (native mode) is checked by ``validate_extension_event``.
     """
+    if is_extension(event):
+        validate_extension_event(event)
+        return
     validate_openai_stream_event(event)
     validate_open_responses_stream_event(event)
 

@@ -28,6 +28,7 @@ from tests.frontend.scripted import (
     ScriptedClient,
     reply,
 )
+from tests.spec.extension_events import standard_events
 
 _names = itertools.count()
 
@@ -98,9 +99,10 @@ def assert_error(
 
 @dataclass
 class Stream:
-    events: list[dict[str, Any]]
+    events: list[dict[str, Any]]  # OpenAI's events (Portico's extension events left out)
     names: list[str]
     done: bool
+    every: list[dict[str, Any]] = field(default_factory=list)  # with the extension events
 
 
 def parse_sse(text: str) -> Stream:
@@ -117,7 +119,10 @@ def parse_sse(text: str) -> Stream:
         assert not done, "an event after [DONE]"
         names.append(lines["event"])
         events.append(json.loads(lines["data"]))
-    return Stream(events, names, done)
+    standard = standard_events(events)  # each extension event checked, then left out
+    ids = {id(e) for e in standard}
+    kept = [name for name, e in zip(names, events, strict=True) if id(e) in ids]
+    return Stream([dict(e) for e in standard], kept, done, events)
 
 
 def stream_of(reply: Reply) -> Stream:

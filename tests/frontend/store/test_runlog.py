@@ -51,6 +51,19 @@ async def test_appends_in_order_and_ends(runlog: RunLog) -> None:
     assert await runlog.read("other tenant", "r1", -1) is None
 
 
+async def test_reopen_continues_an_ended_log_in_order(runlog: RunLog) -> None:
+    """A background response continued with tool outputs: its log goes on after its end."""
+    await runlog.append("", "r9", [frame(0), frame(1)], terminal=True)
+    assert await runlog.append("", "r9", [frame(2)]) == ENDED
+    assert await runlog.append("", "r9", [frame(5)], reopen=True) == OUT_OF_ORDER
+    assert await runlog.append("", "r9", [], reopen=True) == APPENDED
+    window = await runlog.read("", "r9", -1)
+    assert window is not None and not window.done and window.last == 1
+    assert await runlog.append("", "r9", [frame(2), frame(3)], terminal=True) == APPENDED
+    window = await runlog.read("", "r9", 1)
+    assert window is not None and (window.seqs, window.done) == ([2, 3], True)
+
+
 async def test_the_byte_cap_drops_the_oldest_never_the_newest(runlog: RunLog) -> None:
     await runlog.append("", "r2", [frame(n) for n in range(25)])
     window = await runlog.read("", "r2", -1)

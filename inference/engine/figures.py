@@ -1,0 +1,89 @@
+"""The engine's own scheduler figures, for STATS: running and waiting requests, KV-cache
+usage, prefix-cache lookups and hits, preemptions.
+
+Owns a vLLM v1 stat logger (`FigureLogger`, handed to AsyncLLM as a per-engine factory)
+that vLLM calls after every engine step with its SchedulerStats and IterationStats, and the
+running totals it keeps (`EngineFigures`). Gauges are the last step's; counters add up
+since the sidecar started. With data parallelism every engine reports its own: running and
+waiting add up, KV-cache usage is their mean.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .vllm_api import StatLoggerBase
+
+
+@dataclass
+class _Latest:
+    running: int = 0
+    waiting: int = 0
+    kv_cache_usage: float = 0.0
+
+
+@dataclass
+class EngineFigures:
+    """What the stat loggers of every engine reported, summed."""
+
+    engines: dict[int, _Latest] = field(default_factory=dict)
+    prefix_cache_queries: int = 0
+    prefix_cache_hits: int = 0
+    preemptions: int = 0
+
+    @property
+    def reported(self) -> bool:
+        return bool(self.engines)
+
+    @property
+    def running(self) -> int:
+        return sum(e.running for e in self.engines.values())
+
+    @property
+    def waiting(self) -> int:
+        return sum(e.waiting for e in self.engines.values())
+
+    @property
+    def kv_cache_usage(self) -> float:
+        if not self.engines:
+            return 0.0
+        return sum(e.kv_cache_usage for e in self.engines.values()) / len(self.engines)
+
+    def record(self, engine: int, scheduler: Any, iteration: Any) -> None:
+        """One engine step's stats (either may be None: vLLM sends what it has)."""
+        if scheduler is not None:
+            latest = self.engines.setdefault(engine, _Latest())
+            latest.running = int(scheduler.num_running_reqs)
+            latest.waiting = int(scheduler.num_waiting_reqs)
+            latest.kv_cache_usage = float(scheduler.kv_cache_usage)
+            prefix = getattr(scheduler, "prefix_cache_stats", None)
+            if prefix is not None:
+                self.prefix_cache_queries += int(prefix.queries)
+                self.prefix_cache_hits += int(prefix.hits)
+        if iteration is not None:
+            self.preemptions += int(getattr(iteration, "num_preempted_reqs", 0))
+
+    def factory(self) -> Any:
+        """The per-engine stat logger factory AsyncLLM takes (`stat_loggers=[...]`)."""
+        figures = self
+
+        class FigureLogger(StatLoggerBase):
+            def __init__(self, vllm_config: Any, engine_index: int = 0) -> None:
+                self.engine_index = engine_index
+
+            def record(
+                self, scheduler_stats: Any, iteration_stats: Any, *args: Any, **kwargs: Any
+            ) -> None:
+                # vLLM 0.26+ passes mm_cache_stats and engine_idx as keywords after these two
+                engine = kwargs.get("engine_idx", self.engine_index)
+                figures.record(
+                    self.engine_index if engine is None else int(engine),
+                    scheduler_stats,
+                    iteration_stats,
+                )
+
+            def log_engine_initialized(self) -> None:
+                return None
+
+        return FigureLogger

@@ -1,0 +1,64 @@
+"""inference/engine/figures.py against vLLM's own stat logger machinery: the logger vLLM
+builds from our factory receives SchedulerStats and IterationStats and keeps the figures
+STATS relays (gauges from the latest step, counters summed, engines summed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+pytest.importorskip("vllm")
+
+from vllm.v1.metrics.loggers import PerEngineStatLoggerAdapter
+from vllm.v1.metrics.stats import IterationStats, PrefixCacheStats, SchedulerStats
+
+from inference.engine.figures import EngineFigures
+
+
+def step(running: int, waiting: int, usage: float, queries: int, hits: int) -> SchedulerStats:
+    prefix = PrefixCacheStats(requests=1, queries=queries, hits=hits)
+    return SchedulerStats(
+        num_running_reqs=running,
+        num_waiting_reqs=waiting,
+        kv_cache_usage=usage,
+        prefix_cache_stats=prefix,
+    )
+
+
+def preempting(count: int) -> IterationStats:
+    stats = IterationStats()
+    stats.num_preempted_reqs = count
+    return stats
+
+
+def adapter(figures: EngineFigures, engines: list[int]) -> Any:
+    """What vLLM's StatLoggerManager makes of a per-engine factory."""
+    return PerEngineStatLoggerAdapter(
+        vllm_config=None,  # type: ignore[arg-type]  # our logger does not read it
+        engine_indexes=engines,
+        per_engine_stat_logger_factory=figures.factory(),
+    )
+
+
+def test_the_logger_keeps_the_latest_gauges_and_sums_the_counters() -> None:
+    figures = EngineFigures()
+    assert not figures.reported
+    logger = adapter(figures, [0])
+    logger.record(step(3, 1, 0.25, 100, 40), preempting(0), engine_idx=0)
+    logger.record(step(5, 2, 0.5, 10, 10), preempting(2), engine_idx=0)
+    logger.record(None, preempting(1), engine_idx=0)  # a step without scheduler stats
+    assert figures.reported
+    assert (figures.running, figures.waiting, figures.kv_cache_usage) == (5, 2, 0.5)
+    assert (figures.prefix_cache_queries, figures.prefix_cache_hits) == (110, 50)
+    assert figures.preemptions == 3
+
+
+def test_data_parallel_engines_add_up() -> None:
+    figures = EngineFigures()
+    logger = adapter(figures, [0, 1])
+    logger.record(step(3, 1, 0.2, 8, 4), None, engine_idx=0)
+    logger.record(step(4, 0, 0.6, 2, 1), None, engine_idx=1)
+    assert (figures.running, figures.waiting) == (7, 1)
+    assert figures.kv_cache_usage == pytest.approx(0.4)
+    assert (figures.prefix_cache_queries, figures.prefix_cache_hits) == (10, 5)
