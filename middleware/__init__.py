@@ -2,8 +2,8 @@
 admission (draining) → Azure dialect (api-version, deployments, headers) → rate limits →
 compatibility filter → request metrics.
 
-Body caps are Sanic's
-REQUEST_MAX_SIZE (PORTICO_MAX_BODY_BYTES), answered as an OpenAI 413 by frontend/errors.py.
+Body caps are Sanic's REQUEST_MAX_SIZE (PORTICO_MAX_BODY_BYTES), answered as an OpenAI 413
+by frontend/errors.py before any body is read.
 """
 
 from __future__ import annotations

@@ -62,6 +62,14 @@ FINISH = {
 }
 
 
+def engine_request_id(request: GenerateRequest) -> str:
+    """vLLM's id for a generation: the response id, with the caller's request id (X-Request-Id,
+    `trace_id`) after it when there is one, so vLLM's own log lines about the request name
+    it too. Cancellation goes by the protocol's request id (inference/server.py), never by
+    this one."""
+    return f"{request.request_id}:{request.trace_id}" if request.trace_id else request.request_id
+
+
 def finish_of(raw: str | None, called: bool) -> tuple[FinishReason, str | None]:
     """The protocol finish reason for vLLM's, and an error text when it is an error."""
     reason = FINISH.get(raw or "stop")
@@ -186,7 +194,7 @@ class VllmEngine:
         except INVALID as exc:
             raise RequestError(ErrorCode.INVALID_REQUEST, str(exc)) from None
         stream = self.engine.generate(
-            tokens_input(prompt), params, request.request_id, priority=request.priority
+            tokens_input(prompt), params, engine_request_id(request), priority=request.priority
         )
         self.total += 1
         try:
