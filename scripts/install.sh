@@ -172,38 +172,32 @@ if [ $need_model = 1 ]; then
   HF_HUB_OFFLINE=1 "$VENV/bin/python" -m inference.embedded_model --out "$MODEL_DIR"
   step_done
 fi
+# apt_install PACKAGE WHY: one Debian package with apt-get (sudo -n when not root); WHY is
+# printed, with apt-get's output, when it cannot be installed.
+apt_install() {
+  local sudo="" apt_log
+  apt_log=$(mktemp)
+  [ "$(id -u)" = 0 ] || sudo="sudo -n"
+  if command -v apt-get >/dev/null 2>&1 &&
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get update -qq >"$apt_log" 2>&1 &&
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+      "$1" >>"$apt_log" 2>&1; then
+    step_done
+  else
+    cat "$apt_log" >&2
+    log "  could not install $1 with apt-get: ${*:2}"
+  fi
+  rm -f "$apt_log"
+}
 if [ $need_redis = 1 ]; then
   step "installing redis-server (Debian package) for the shared response store"
-  sudo="" apt_log=$(mktemp)
-  [ "$(id -u)" = 0 ] || sudo="sudo -n"
-  if command -v apt-get >/dev/null 2>&1 &&
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get update -qq >"$apt_log" 2>&1 &&
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-      redis-server >>"$apt_log" 2>&1; then
-    step_done
-  else
-    cat "$apt_log" >&2
-    log "  could not install redis-server with apt-get: install Redis 7 yourself; one worker" \
-      "works without it, several workers need it or --responses-store-url, and the tests need it"
-  fi
-  rm -f "$apt_log"
+  apt_install redis-server "install Redis 7 yourself; one worker works without it, several" \
+    "workers need it or --responses-store-url, and the tests need it"
 fi
-
 if [ $need_prometheus = 1 ]; then
   step "installing prometheus (Debian package) for tests/deploy's metrics checks"
-  sudo="" apt_log=$(mktemp)
-  [ "$(id -u)" = 0 ] || sudo="sudo -n"
-  if command -v apt-get >/dev/null 2>&1 &&
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get update -qq >"$apt_log" 2>&1 &&
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-      prometheus >>"$apt_log" 2>&1; then
-    step_done
-  else
-    cat "$apt_log" >&2
-    log "  could not install prometheus with apt-get: tests/deploy/test_prometheus.py and" \
-      "test_dashboard.py skip without it (and fail in CI)"
-  fi
-  rm -f "$apt_log"
+  apt_install prometheus "tests/deploy/test_prometheus.py and test_dashboard.py skip without" \
+    "it (and fail in CI)"
 fi
 
 # --- step: Codex CLI (tests/clients) ------------------------------------------------------

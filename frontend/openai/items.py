@@ -61,6 +61,13 @@ def _message(item: MessageItem) -> dict[str, Any]:
     }
 
 
+def _tool_output(output: Any) -> Any:
+    """A tool call's output as listed: its text, or its parts as input_text parts."""
+    if isinstance(output, str):
+        return output
+    return [{"type": "input_text", "text": p.text or ""} for p in output]
+
+
 def _item(item: Any) -> dict[str, Any]:
     if isinstance(item, MessageItem):
         return _message(item)
@@ -89,24 +96,18 @@ def _item(item: Any) -> dict[str, Any]:
             custom["namespace"] = item.namespace
         return custom
     if isinstance(item, CustomToolCallOutputItem):
-        text: Any = item.output
-        if not isinstance(text, str):
-            text = [{"type": "input_text", "text": p.text or ""} for p in text]
         return {
             "type": "custom_tool_call_output",
             "id": item.id or new_id("ctco"),
             "call_id": item.call_id,
-            "output": text,
+            "output": _tool_output(item.output),
         }
     if isinstance(item, FunctionCallOutputItem):
-        output: Any = item.output
-        if not isinstance(output, str):
-            output = [{"type": "input_text", "text": p.text or ""} for p in output]
         return {
             "type": "function_call_output",
             "id": item.id or new_id("fco"),
             "call_id": item.call_id,
-            "output": output,
+            "output": _tool_output(item.output),
             "status": item.status or DONE,
         }
     if isinstance(item, ReasoningItem):
