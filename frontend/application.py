@@ -17,7 +17,7 @@ import middleware
 
 from . import errors, log_format, metrics, routes
 from .client.base import SidecarClient
-from .client.uds import UdsSidecarClient
+from .client.shards import ShardedSidecarClient
 from .config import BY_NAME, PorticoConfig
 from .context import PorticoContext
 from .sealing import Sealer
@@ -32,7 +32,8 @@ def create_app(
     client: SidecarClient | None = None,
 ) -> Sanic:
     """`client`, when given, is the sidecar client every worker uses (tests pass an
-    in-process one); otherwise each worker opens a UdsSidecarClient on SIDECAR_SOCKET."""
+    in-process one); otherwise each worker opens a ShardedSidecarClient on SIDECAR_SOCKET
+    (a client for every shard of the sidecar)."""
     config = config or PorticoConfig()
     ctx = PorticoContext(
         served_model_name=config.SERVED_MODEL_NAME,
@@ -74,7 +75,7 @@ def create_app(
         cfg: PorticoConfig = app.config
         sidecar = client
         if sidecar is None:
-            sidecar = UdsSidecarClient(
+            sidecar = ShardedSidecarClient(
                 cfg.SIDECAR_SOCKET,
                 connect_timeout=cfg.SIDECAR_CONNECT_TIMEOUT,
                 health_interval=cfg.HEALTH_INTERVAL,

@@ -1,7 +1,8 @@
 """`python -m inference.probe --socket PATH`: is the sidecar up and healthy? (an exec probe)
 
-Owns the sidecar container's probe: one connection, HELLO then HEALTH, within a timeout.
-Exit code 0 when the sidecar answers HANDSHAKE with this protocol version and HEALTH_REPLY
+Owns the sidecar container's probe: one connection, HELLO then HEALTH, within a timeout,
+to the socket and to every other shard its HANDSHAKE names (protocol/shards.py).
+Exit code 0 when each answers HANDSHAKE with this protocol version and HEALTH_REPLY
 healthy; otherwise 1 with one line on stderr saying why (no socket yet while the model loads,
 a refused HELLO, an unhealthy engine, a timeout). Imports only the standard library and
 inference.protocol (msgspec), so it starts in well under a second next to a loaded engine.
@@ -25,6 +26,7 @@ from .protocol import (
     ProtocolError,
     Struct,
     encode,
+    shard_socket,
 )
 
 PROG = "python -m inference.probe"
@@ -44,12 +46,22 @@ def _next_message(sock: socket.socket, decoder: FrameDecoder, pending: list[Stru
 
 
 def probe(path: str, timeout: float = 5.0) -> str:
-    """HELLO then HEALTH on the socket at `path`, all within `timeout` seconds: a short
-    description of the healthy sidecar, or ProbeFailed naming what went wrong."""
+    """HELLO then HEALTH on the socket at `path` and on every other shard, all within
+    `timeout` seconds: a short description of the healthy sidecar, or ProbeFailed naming
+    what went wrong."""
     deadline = time.monotonic() + timeout
+    first = _probe_one(path, deadline, timeout)
+    for index in range(1, first.shards):
+        _probe_one(shard_socket(path, index), deadline, timeout)
+    shards = f", {first.shards} shards" if first.shards > 1 else ""
+    return f"healthy: {', '.join(first.model_names)} ({first.engine}{shards})"
+
+
+def _probe_one(path: str, deadline: float, timeout: float) -> Handshake:
+    """One socket's HELLO and HEALTH, by the deadline of the whole probe (`timeout` long)."""
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(timeout)
+            sock.settimeout(max(deadline - time.monotonic(), 0.001))
             sock.connect(path)
             # HEALTH is pipelined behind HELLO: one round trip.
             sock.sendall(encode(Hello(protocol_version=PROTOCOL_VERSION)) + encode(Health()))
@@ -65,7 +77,7 @@ def probe(path: str, timeout: float = 5.0) -> str:
                 raise ProbeFailed(f"expected HEALTH_REPLY, got {type(health).__name__}")
             if not health.healthy:
                 raise ProbeFailed(f"the engine is unhealthy: {health.detail or 'no detail'}")
-            return f"healthy: {', '.join(hello.model_names)} ({hello.engine})"
+            return hello
     except TimeoutError:
         raise ProbeFailed(f"no answer from {path} within {timeout:g} s") from None
     except FileNotFoundError:

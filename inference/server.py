@@ -2,7 +2,8 @@
 
 Owns the conversation rules of docs/protocol.md on the sidecar side: HELLO/HANDSHAKE first,
 then requests; one generation at a time per connection; every running generation is known by
-its request id, so a CANCEL or QUERY by id works from any connection (any frontend worker);
+its request id, so a CANCEL or QUERY by id works from any connection (any frontend worker;
+in a sharded sidecar each shard runs one of these servers, and clients ask every shard);
 a dropped connection aborts its generation (the safety net); SIGTERM stops accepting, drains
 running generations, then exits.
 """
@@ -13,8 +14,9 @@ import asyncio
 import contextlib
 import logging
 import os
-import signal
 from pathlib import Path
+
+import msgspec
 
 from .backend import Engine
 from .log_format import TRACE_ID
@@ -91,16 +93,19 @@ class SidecarServer:
         *,
         max_frame: int = DEFAULT_MAX_FRAME,
         drain_timeout: float = 30.0,
+        shard: int = 0,
+        shards: int = 1,
     ) -> None:
         self.engine = engine
         self.socket_path = Path(socket_path)
+        self.shard = shard  # this server's index among the sidecar's shards (protocol/shards.py)
+        self.shards = shards
         self.max_frame = max_frame
         self.drain_timeout = drain_timeout
         self._server: asyncio.Server | None = None
         self._generations: set[asyncio.Task[None]] = set()
         self._running: dict[str, Running] = {}  # request id -> generation in flight
         self._connections: set[asyncio.Task[None]] = set()
-        self._stopped = asyncio.Event()
         self._draining = False
 
     async def start(self) -> None:
@@ -115,15 +120,6 @@ class SidecarServer:
         )
         os.chmod(self.socket_path, 0o660)
         log.info("sidecar listening on %s", self.socket_path)
-
-    async def serve_forever(self) -> None:
-        """Serve until SIGTERM/SIGINT, then drain and shut the engine down."""
-        await self.start()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, self._stopped.set)
-        await self._stopped.wait()
-        await self.stop()
 
     async def stop(self) -> None:
         """Stop accepting, let running generations finish (up to the drain timeout), refuse
@@ -218,13 +214,15 @@ class SidecarServer:
             self._send(running.writer, running.final_abort())
 
     def admission_bound(self, queued: int | None) -> int | None:
-        """Generations this sidecar runs or holds at most for a client that lets `queued`
+        """Generations this shard runs or holds at most for a client that lets `queued`
         wait (Hello.max_queued_requests): the engine's capacity plus that queue (0: twice
-        the capacity); None: no bound."""
+        the capacity), shared evenly by the shards (clients spread generations over them);
+        None: no bound."""
         if queued is None:
             return None
         capacity = self.engine.handshake().max_num_seqs or DEFAULT_CAPACITY
-        return capacity + (queued if queued > 0 else 2 * capacity)
+        bound = capacity + (queued if queued > 0 else 2 * capacity)
+        return -(-bound // self.shards)
 
     async def _handshake(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
@@ -243,7 +241,8 @@ class SidecarServer:
                 ),
             )
             return None
-        self._send(writer, self.engine.handshake())
+        handshake = self.engine.handshake()
+        self._send(writer, msgspec.structs.replace(handshake, shard=self.shard, shards=self.shards))
         return hello
 
     async def _generate(self, request: GenerateRequest, running: Running) -> None:

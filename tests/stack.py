@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 from openai import AsyncOpenAI, OpenAI
 
-from frontend.client.uds import UdsSidecarClient
+from frontend.client.shards import ShardedSidecarClient
 from inference.protocol import StatsReply
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,9 +108,13 @@ class Stack:
         return AsyncOpenAI(base_url=self.url("/v1"), api_key="sk-test", max_retries=0)
 
     def stats(self) -> StatsReply:
-        async def ask() -> StatsReply:
-            client = UdsSidecarClient(self.socket)
+        async def ask() -> StatsReply:  # every shard's, summed
+            client = ShardedSidecarClient(self.socket, health_interval=0.05)
+            await client.start()
             try:
+                deadline = time.monotonic() + 10
+                while not client.ready and time.monotonic() < deadline:
+                    await asyncio.sleep(0.02)
                 return await client.stats()
             finally:
                 await client.stop()

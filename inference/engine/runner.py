@@ -38,6 +38,7 @@ from . import chat, sampling, tools
 from .args import engine_args
 from .figures import EngineFigures
 from .reasoning import NoReasoning, ParsedReasoning, ReasoningSplit
+from .slot import Slot
 from .vllm_api import (
     INVALID,
     VERSION,
@@ -113,15 +114,30 @@ def _logprobs(
     return out
 
 
-class VllmEngine:
-    def __init__(self, namespace: argparse.Namespace) -> None:
-        args = engine_args(namespace)
-        self.figures = EngineFigures()  # the scheduler's own figures, for STATS
-        self.engine = AsyncLLM.from_engine_args(
-            args,
-            usage_context=UsageContext.OPENAI_API_SERVER,
-            stat_loggers=[self.figures.factory()],
+def async_llm(args: Any, figures: EngineFigures, slot: Slot | None) -> Any:
+    """vLLM's AsyncLLM: with its own engine core (no slot), or as client `slot.index` of a
+    core the sidecar's first process started (a shard: engine/shards.py)."""
+    if slot is None:
+        return AsyncLLM.from_engine_args(
+            args, usage_context=UsageContext.OPENAI_API_SERVER, stat_loggers=[figures.factory()]
         )
+    args._api_process_count, args._api_process_rank = slot.count, slot.index
+    config = args.create_engine_config(usage_context=UsageContext.OPENAI_API_SERVER)
+    return AsyncLLM.from_vllm_config(
+        config,
+        usage_context=UsageContext.OPENAI_API_SERVER,
+        stat_loggers=[figures.factory()],
+        disable_log_stats=args.disable_log_stats,
+        client_addresses=dict(slot.addresses),
+        client_count=slot.count,
+        client_index=slot.index,
+    )
+
+
+class VllmEngine:
+    def __init__(self, namespace: argparse.Namespace, slot: Slot | None = None) -> None:
+        self.figures = EngineFigures()  # the scheduler's own figures, for STATS
+        self.engine = async_llm(engine_args(namespace), self.figures, slot)
         self.tokenizer = self.engine.get_tokenizer()
         self.special_ids = frozenset(getattr(self.tokenizer, "all_special_ids", ()))
         self.max_model_len = int(self.engine.model_config.max_model_len)

@@ -7,6 +7,9 @@ engine modules import vLLM only through this one.
 
 from __future__ import annotations
 
+import contextlib
+import inspect
+from collections.abc import Iterator
 from typing import Any
 
 import vllm
@@ -15,7 +18,9 @@ from vllm.sampling_params import RequestOutputKind, SamplingParams, StructuredOu
 from vllm.usage.usage_lib import UsageContext
 from vllm.v1.engine.async_llm import AsyncLLM
 from vllm.v1.engine.exceptions import EngineDeadError, EngineGenerateError
-from vllm.v1.metrics.loggers import StatLoggerBase
+from vllm.v1.engine.utils import EngineZmqAddresses, launch_core_engines
+from vllm.v1.executor import Executor
+from vllm.v1.metrics.loggers import PrometheusStatLogger
 
 try:  # 0.27+
     from vllm.utils.argparse_utils import FlexibleArgumentParser
@@ -66,6 +71,35 @@ def chat_completion_request_class() -> Any:
     return ChatCompletionRequest
 
 
+@contextlib.contextmanager
+def core_engines(
+    config: Any, clients: int, *, log_stats: bool
+) -> Iterator[tuple[Any, Any, list[dict[str, Any]]]]:
+    """Start the engine core process(es) of `config` for `clients` engine-client processes
+    (vLLM's multi-API-server arrangement): yields the engine manager, the data-parallel
+    coordinator (or None) and each client's addresses (AsyncLLM's `client_addresses`). The
+    engines finish starting when the block exits, so start the clients inside it."""
+    from vllm.utils.network_utils import get_open_zmq_ipc_path
+
+    addresses = EngineZmqAddresses(
+        inputs=[get_open_zmq_ipc_path() for _ in range(clients)],
+        outputs=[get_open_zmq_ipc_path() for _ in range(clients)],
+    )
+    launch: Any = launch_core_engines
+    extra = (clients,) if "num_api_servers" in inspect.signature(launch).parameters else ()
+    with launch(config, Executor.get_class(config), log_stats, addresses, *extra) as launched:
+        if isinstance(launched, tuple):  # 0.26: (manager, coordinator, addresses, queue)
+            manager, coordinator = launched[0], launched[1]
+        else:  # 0.32+: CoreEngineLaunch
+            manager, coordinator = launched.engine_manager, launched.coordinator
+        stats = coordinator.get_stats_publish_address() if coordinator is not None else None
+        slots = [
+            {"input_address": i, "output_address": o, "stats_update_address": stats}
+            for i, o in zip(addresses.inputs, addresses.outputs, strict=True)
+        ]
+        yield manager, coordinator, slots
+
+
 def on_cpu() -> bool:
     from vllm.platforms import current_platform
 
@@ -80,14 +114,15 @@ __all__ = [
     "EngineDeadError",
     "EngineGenerateError",
     "FlexibleArgumentParser",
+    "PrometheusStatLogger",
     "ReasoningParserManager",
     "RequestOutputKind",
     "SamplingParams",
-    "StatLoggerBase",
     "StructuredOutputsParams",
     "ToolParserManager",
     "UsageContext",
     "chat_completion_request_class",
+    "core_engines",
     "on_cpu",
     "tokens_input",
 ]

@@ -39,6 +39,7 @@ from .messages import (
     TopLogprob,
     Usage,
 )
+from .shards import shard_socket
 
 __all__ = [
     "DEFAULT_MAX_FRAME",
@@ -81,4 +82,5 @@ __all__ = [
     "Usage",
     "encode",
     "read_message",
+    "shard_socket",
 ]

@@ -95,6 +95,10 @@ class Handshake(Struct):
     # non-zero GenerateRequest.priority is refused
     priority_scheduling: bool = False
     max_num_seqs: int = 0  # generations the engine runs at once (vLLM's); 0: not reported
+    # the sidecar's shards: processes that each own a socket and an engine client on one
+    # engine (protocol/shards.py); the shard answering is `shard`
+    shards: int = 1
+    shard: int = 0
 
 
 # --- generation --------------------------------------------------------------------------

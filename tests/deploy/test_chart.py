@@ -90,6 +90,7 @@ def test_the_pod_shares_the_socket_as_one_user_and_asks_for_gpus() -> None:
     args = c["inference"]["args"]
     assert args[:2] == ["--socket", "/run/portico/sidecar.sock"]
     assert args[args.index("--model") + 1] == "Qwen/Qwen3-8B"
+    assert "--api-server-count" not in args  # the sidecar's own default shards
     resources = c["inference"]["resources"]
     assert resources["limits"]["nvidia.com/gpu"] == resources["requests"]["nvidia.com/gpu"] == 1
 
@@ -149,6 +150,7 @@ def test_every_option_renders() -> None:
     c = containers(pod)
     args = c["inference"]["args"]
     assert args[args.index("--tensor-parallel-size") + 1] == "2"
+    assert args[args.index("--api-server-count") + 1] == "4"
     assert args.count("--served-model-name") == 2 and "--enable-prefix-caching" in args
     env = {e["name"]: e.get("value") for e in c["frontend"]["env"]}
     assert env["PORTICO_STORE_URL"] == "redis://portico-prod-redis:6379/0"  # the bundled one

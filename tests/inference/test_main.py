@@ -182,3 +182,44 @@ def test_missing_model_reason_says_it_does_not_exist(
 ) -> None:
     line = reason_line(missing_model_run[1]).lower()
     assert any(w in line for w in ("does not exist", "not found", "no such")), line
+
+
+async def test_the_fake_serves_every_shard_and_stops_them_all(
+    socket_path: Path, stderr_file: Path, kill_after: list
+) -> None:
+    proc = sidecar(socket_path, "--fake", "--api-server-count", "3", stderr_file=stderr_file)
+    kill_after.append(proc)
+    paths = [socket_path, Path(f"{socket_path}.1"), Path(f"{socket_path}.2")]
+    for path in paths:
+        await wait_for_socket(path, proc, timeout=15)
+    for index, path in enumerate(paths):
+        c = await Client.connect(path)
+        try:
+            hello = await c.hello()
+            assert isinstance(hello, Handshake)
+            assert (hello.shard, hello.shards) == (index, 3)
+        finally:
+            await c.close()
+    proc.send_signal(signal.SIGTERM)
+    assert await wait_exit(proc, timeout=5) == 0
+    assert not any(path.exists() for path in paths)
+
+
+def test_a_shard_count_below_one_is_refused(socket_path: Path) -> None:
+    done = subprocess.run(
+        [
+            PYTHON,
+            "-m",
+            "inference",
+            "--socket",
+            str(socket_path),
+            "--fake",
+            *["--api-server-count", "0"],
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    assert "--api-server-count must be 1 or more" in done.stderr

@@ -12,6 +12,7 @@ import pytest
 from inference.fake import FakeEngine
 from inference.probe import ProbeFailed, probe
 from inference.protocol import HealthReply
+from inference.server import SidecarServer
 from tests.inference.client import serving
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,3 +75,21 @@ async def test_a_stale_socket_file_is_refused(socket_path: Path) -> None:
         stale.bind(str(socket_path))  # bound, never listening: what a killed sidecar leaves
         with pytest.raises(ProbeFailed, match="connection refused"):
             await asyncio.to_thread(probe, str(socket_path), 1.0)
+
+
+async def test_every_shard_is_probed(socket_path: Path) -> None:
+    """A sharded sidecar is healthy only when every shard its handshake names answers."""
+    first = SidecarServer(FakeEngine(), socket_path, shard=0, shards=2)
+    await first.start()
+    try:
+        with pytest.raises(ProbeFailed, match=rf"no socket at {socket_path}\.1"):
+            await asyncio.to_thread(probe, str(socket_path), 2.0)
+        second = SidecarServer(FakeEngine(), f"{socket_path}.1", shard=1, shards=2)
+        await second.start()
+        try:
+            line = await asyncio.to_thread(probe, str(socket_path), 2.0)
+            assert line.endswith("(fake, 2 shards)")
+        finally:
+            await second.stop()
+    finally:
+        await first.stop()

@@ -15,7 +15,7 @@ from sanic import Sanic
 
 from frontend.application import create_app
 from frontend.client.errors import SidecarUnavailable
-from frontend.client.uds import UdsSidecarClient
+from frontend.client.shards import ShardedSidecarClient
 from frontend.config import PorticoConfig
 from frontend.run import LOST, timeout_message
 from frontend.store import MemoryStore
@@ -357,5 +357,6 @@ async def test_without_a_client_the_app_opens_the_socket_client(tmp_path: Path) 
     _, answer = await app.asgi_client.post("/v1/responses", json={"model": MODEL, "input": "hi"})
     assert answer.status_code == 503
     assert answer.headers["Retry-After"] == "5"
-    assert isinstance(app.ctx.sidecar, UdsSidecarClient)
+    assert isinstance(app.ctx.sidecar, ShardedSidecarClient)
     assert app.ctx.sidecar.path == str(socket)
+    assert [shard.path for shard in app.ctx.sidecar.shards] == [str(socket)]

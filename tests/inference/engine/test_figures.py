@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("vllm")
 
-from vllm.v1.metrics.loggers import PerEngineStatLoggerAdapter
+from vllm.v1.metrics.loggers import StatLoggerManager
 from vllm.v1.metrics.stats import IterationStats, PrefixCacheStats, SchedulerStats
 
 from inference.engine.figures import EngineFigures
@@ -33,12 +33,20 @@ def preempting(count: int) -> IterationStats:
 
 
 def adapter(figures: EngineFigures, engines: list[int]) -> Any:
-    """What vLLM's StatLoggerManager makes of a per-engine factory."""
-    return PerEngineStatLoggerAdapter(
+    """What vLLM's StatLoggerManager makes of our factory (without its logging logger)."""
+    return StatLoggerManager(
         vllm_config=None,  # type: ignore[arg-type]  # our logger does not read it
-        engine_indexes=engines,
-        per_engine_stat_logger_factory=figures.factory(),
+        engine_idxs=engines,
+        custom_stat_loggers=[figures.factory()],
+        enable_default_loggers=False,
     )
+
+
+def test_vllm_leaves_its_own_prometheus_logger_out() -> None:
+    """The sidecar serves no vLLM metrics: our logger stands in for vLLM's Prometheus one,
+    whose per-step work would be spent for nothing."""
+    manager = adapter(EngineFigures(), [0, 1])
+    assert [type(logger).__name__ for logger in manager.stat_loggers] == ["FigureLogger"]
 
 
 def test_the_logger_keeps_the_latest_gauges_and_sums_the_counters() -> None:

@@ -1,0 +1,214 @@
+"""The sharded sidecar client against in-process shards that speak the real protocol: each
+shard a SidecarServer with its own fake engine on its own socket (protocol/shards.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from frontend.client.shards import ShardedSidecarClient
+from inference.fake import FakeEngine
+from inference.protocol import (
+    ChatMessage,
+    ErrorCode,
+    Final,
+    FinishReason,
+    GenerateRequest,
+    RequestError,
+    Role,
+    Sampling,
+    shard_socket,
+)
+from inference.server import SidecarServer
+from tests.stack import Stack
+
+
+@contextlib.asynccontextmanager
+async def shards(
+    path: Path, count: int, *, start: int | None = None, **fake: object
+) -> AsyncIterator[list[SidecarServer]]:
+    """`count` shards on path, path.1, ...; only the first `start` listen at first."""
+    servers = [
+        SidecarServer(
+            FakeEngine(**fake),  # type: ignore[arg-type]
+            shard_socket(str(path), index),
+            shard=index,
+            shards=count,
+        )
+        for index in range(count)
+    ]
+    for server in servers[: count if start is None else start]:
+        await server.start()
+    try:
+        yield servers
+    finally:
+        for server in servers:
+            if server._server is not None:
+                await server.stop()
+
+
+@contextlib.asynccontextmanager
+async def sharded(path: Path) -> AsyncIterator[ShardedSidecarClient]:
+    client = ShardedSidecarClient(str(path), health_interval=0.05)
+    await client.start()
+    try:
+        yield client
+    finally:
+        await client.stop()
+
+
+async def until(predicate: object, timeout: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():  # type: ignore[operator]
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.01)
+
+
+def request(rid: str, max_tokens: int | None = None) -> GenerateRequest:
+    return GenerateRequest(
+        request_id=rid,
+        messages=[ChatMessage(role=Role.USER, content="hi")],
+        sampling=Sampling(max_tokens=max_tokens),
+    )
+
+
+async def run(client: ShardedSidecarClient, rid: str) -> Final:
+    generation = await client.generate(request(rid, max_tokens=3))
+    last: Final | None = None
+    async for batch in generation.batches():
+        final = batch[-1]
+        last = final if isinstance(final, Final) else last
+    await generation.close()
+    assert last is not None
+    return last
+
+
+def totals(servers: list[SidecarServer]) -> list[int]:
+    return [server.engine.stats().total_requests for server in servers]
+
+
+async def test_the_handshake_names_the_shards_and_the_client_opens_each(
+    socket_path: Path,
+) -> None:
+    async with shards(socket_path, 3), sharded(socket_path) as client:
+        await until(lambda: client.ready)
+        assert client.handshake is not None and client.handshake.shards == 3
+        assert [s.path for s in client.shards] == [
+            str(socket_path),
+            f"{socket_path}.1",
+            f"{socket_path}.2",
+        ]
+        assert [s.handshake.shard for s in client.shards if s.handshake] == [0, 1, 2]
+
+
+async def test_generations_go_to_every_shard_in_turn(socket_path: Path) -> None:
+    async with shards(socket_path, 3) as servers, sharded(socket_path) as client:
+        await until(lambda: client.ready)
+        for i in range(9):
+            assert (await run(client, f"resp_{i}")).finish_reason == FinishReason.LENGTH
+        assert totals(servers) == [3, 3, 3]
+        stats = await client.stats()
+        assert stats.total_requests == 9  # summed over the shards
+        assert stats.prefix_cache_queries == sum(
+            s.engine.stats().prefix_cache_queries for s in servers
+        )
+
+
+async def test_not_ready_until_every_shard_answers(socket_path: Path) -> None:
+    async with shards(socket_path, 2, start=1) as servers, sharded(socket_path) as client:
+        await until(lambda: len(client.shards) == 2)
+        await asyncio.sleep(0.2)
+        assert not client.ready  # shard 1 is not listening yet
+        for i in range(3):  # meanwhile generations go to the shard that is up
+            await run(client, f"resp_{i}")
+        assert totals(servers) == [3, 0]
+        await servers[1].start()
+        await until(lambda: client.ready)
+        for i in range(3, 7):
+            await run(client, f"resp_{i}")
+        assert totals(servers)[1] == 2
+
+
+async def test_cancel_and_query_by_id_reach_the_shard_that_runs_it(socket_path: Path) -> None:
+    """Another worker's client does not know which shard took the generation."""
+    async with (
+        shards(socket_path, 3, token_delay=0.02, reply_tokens=400) as servers,
+        sharded(socket_path) as worker_a,
+        sharded(socket_path) as worker_b,
+    ):
+        await until(lambda: worker_a.ready and worker_b.ready)
+        generations = [await worker_a.generate(request(f"resp_{i}")) for i in range(3)]
+        assert [len(s._running) for s in servers] == [1, 1, 1]
+        for i in range(3):
+            query = await worker_b.query(f"resp_{i}")
+            assert query.running and query.request_id == f"resp_{i}"
+            assert await worker_b.cancel(f"resp_{i}", "test")
+        for generation in generations:
+            finals = [m async for batch in generation.batches() for m in batch]
+            assert isinstance(finals[-1], Final)
+            assert finals[-1].finish_reason == FinishReason.ABORT
+            await generation.close()
+        assert not await worker_b.cancel("resp_0")
+        assert not (await worker_b.query("resp_0")).running
+
+
+async def test_admission_is_shared_out_over_the_shards(socket_path: Path) -> None:
+    """The pod's bound (capacity plus queue) is split evenly: 4 + 2 over 2 shards is 3 each."""
+    async with shards(socket_path, 2, token_delay=0.05, reply_tokens=400, max_num_seqs=4) as (
+        servers
+    ):
+        assert servers[0].admission_bound(2) == 3
+        client = ShardedSidecarClient(str(socket_path), health_interval=0.05, max_queued_requests=2)
+        await client.start()
+        try:
+            await until(lambda: client.ready)
+            running = [await client.generate(request(f"resp_{i}")) for i in range(6)]
+            with pytest.raises(RequestError) as refused:
+                await client.generate(request("resp_7"))
+            assert refused.value.code == ErrorCode.QUEUE_FULL
+            for generation in running:
+                generation.abort()
+        finally:
+            await client.stop()
+
+
+@pytest.fixture(scope="module")
+def sharded_stack() -> Iterator[Stack]:
+    """The launcher with two Sanic workers on a fake sidecar of two shards."""
+    stack = Stack(
+        "--fake",
+        "--api-server-count",
+        "2",
+        "--fake-token-delay",
+        "0.02",
+        "--fake-reply-tokens",
+        "400",
+        workers=2,
+    ).start()
+    yield stack
+    assert stack.stop() == 0, stack.log()
+
+
+def test_two_workers_on_two_shards_stream_and_cancel(sharded_stack: Stack) -> None:
+    """Background responses land on both shards; a cancel through either worker finds each."""
+    client = sharded_stack.openai()
+    started = [
+        client.responses.create(model="fake-model", input="hi", background=True) for _ in range(4)
+    ]
+    for response in started:
+        assert client.responses.cancel(response.id).status == "cancelled"
+    assert sharded_stack.wait_idle().running == 0
+    for _ in range(4):
+        events = client.responses.create(
+            model="fake-model", input="hi", max_output_tokens=5, stream=True
+        )
+        assert [e.type for e in events][-1] == "response.incomplete"  # 5 of 400 tokens
+    stats = sharded_stack.stats()
+    assert stats.total_requests == 8  # both shards' counts, summed
+    metrics = httpx.get(sharded_stack.url("/metrics")).text
+    assert "portico_sidecar_up 1.0" in metrics
