@@ -7,6 +7,7 @@ both speak the real protocol over a real Unix socket.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,20 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def sidecar_client(path: str) -> AsyncIterator[ShardedSidecarClient]:
+    """A client of every shard of the sidecar at `path`, once ready (or after 10 s)."""
+    client = ShardedSidecarClient(path, health_interval=0.05)
+    await client.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not client.ready and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        yield client
+    finally:
+        await client.stop()
 
 
 class Stack:
@@ -109,15 +125,8 @@ class Stack:
 
     def stats(self) -> StatsReply:
         async def ask() -> StatsReply:  # every shard's, summed
-            client = ShardedSidecarClient(self.socket, health_interval=0.05)
-            await client.start()
-            try:
-                deadline = time.monotonic() + 10
-                while not client.ready and time.monotonic() < deadline:
-                    await asyncio.sleep(0.02)
+            async with sidecar_client(self.socket) as client:
                 return await client.stats()
-            finally:
-                await client.stop()
 
         return asyncio.run(ask())
 

@@ -13,9 +13,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from frontend.client.shards import ShardedSidecarClient
 from tests.integration.conftest import ENGINE_ARGS, MODEL, OTHER_MODEL
-from tests.stack import Stack
+from tests.stack import Stack, sidecar_client
 
 
 @pytest.fixture(scope="module")
@@ -33,16 +32,9 @@ def sharded_stack() -> Iterator[Stack]:
 
 def per_shard_totals(stack: Stack) -> list[int]:
     async def ask() -> list[int]:
-        client = ShardedSidecarClient(stack.socket, health_interval=0.05)
-        await client.start()
-        try:
-            deadline = time.monotonic() + 10
-            while not client.ready and time.monotonic() < deadline:
-                await asyncio.sleep(0.02)
+        async with sidecar_client(stack.socket) as client:
             assert len(client.shards) == 2 and client.ready
             return [(await shard.stats()).total_requests for shard in client.shards]
-        finally:
-            await client.stop()
 
     return asyncio.run(ask())
 
