@@ -1,18 +1,25 @@
 """A sharded sidecar on the real engine (`--api-server-count 2`): the first process starts
 vLLM's engine core and two shard processes, each an AsyncLLM client with its own socket
 (inference/engine/shards.py). Generations spread over both shards, a cancel by id finds
-the shard that runs it, STATS adds the shards up, and SIGINT stops everything cleanly."""
+the shard that runs it, STATS adds the shards up, and SIGINT stops everything cleanly; with
+two data-parallel engine cores too."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
+from inference.embedded_model import default_model_dir
+from inference.protocol import ChatMessage, GenerateRequest, Role, Sampling
 from tests.integration.conftest import ENGINE_ARGS, MODEL, OTHER_MODEL
 from tests.stack import Stack, sidecar_client
 
@@ -89,3 +96,70 @@ def test_the_engine_figures_reach_metrics(sharded_stack: Stack) -> None:
         time.sleep(0.5)
     metrics = httpx.get(sharded_stack.url("/metrics"), timeout=30).text
     assert "portico_engine_prefix_cache_queried_tokens_total" in metrics
+
+
+def test_data_parallel_engines_behind_shards(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """`--data-parallel-size 2 --api-server-count 2`: two engine cores and vLLM's DP
+    coordinator, each shard a client of both engines (the two-GPU arrangement, on the CPU)."""
+    if OTHER_MODEL:
+        pytest.skip("two engine copies of the embedded model on the CPU")
+    socket = str(tmp_path_factory.mktemp("dp", numbered=True) / "s.sock")
+    if len(socket) > 90:  # AF_UNIX paths are short
+        socket = f"/tmp/portico-dp-{os.getpid()}.sock"
+    cmd = [sys.executable, "-m", "inference", "--socket", socket, *ENGINE_ARGS]
+    cmd += ["--data-parallel-size", "2", "--api-server-count", "2"]
+    env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": "1", "HF_HUB_OFFLINE": "1"}
+    log = Path(socket).with_suffix(".log")
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [*cmd, "--model", str(default_model_dir()), "--served-model-name", MODEL],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    try:
+
+        async def run() -> tuple[list[int], bool]:
+            deadline = time.monotonic() + 300
+            while not Path(f"{socket}.1").exists():
+                assert proc.poll() is None, log.read_text()[-3000:]
+                assert time.monotonic() < deadline, "the shards did not start"
+                await asyncio.sleep(0.5)
+            async with sidecar_client(socket) as client:
+                assert client.ready and client.handshake and client.handshake.shards == 2
+                for n in range(4):
+                    generation = await client.generate(
+                        GenerateRequest(
+                            request_id=f"resp_dp_{n}",
+                            messages=[ChatMessage(role=Role.USER, content="Hi")],
+                            sampling=Sampling(max_tokens=4),
+                        )
+                    )
+                    async for _ in generation.batches():
+                        pass
+                    await generation.close()
+                totals = [(await shard.stats()).total_requests for shard in client.shards]
+                long = await client.generate(
+                    GenerateRequest(
+                        request_id="resp_dp_long",
+                        messages=[ChatMessage(role=Role.USER, content="A long story")],
+                        sampling=Sampling(max_tokens=1500),
+                    )
+                )
+                cancelled = await client.cancel("resp_dp_long")
+                async for _ in long.batches():
+                    pass
+                await long.close()
+                return totals, cancelled
+
+        totals, cancelled = asyncio.run(run())
+        assert totals == [2, 2] and cancelled, (totals, log.read_text()[-3000:])
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(120) == 0, log.read_text()[-3000:]
+        assert "Traceback" not in log.read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    left = subprocess.run(["pgrep", "-f", socket], capture_output=True, text=True)
+    assert left.stdout == "", f"processes left behind: {left.stdout}"
