@@ -147,6 +147,10 @@ def servers(ns: argparse.Namespace) -> list[SidecarServer]:
     from .engine.slot import Slot
 
     slot = Slot.loads(ns.shard_slot) if ns.shard_slot else None
+    if slot is not None:
+        from .engine.shards import die_with_parent
+
+        die_with_parent(slot.parent)
     engine: Engine = VllmEngine(ns, slot)
     if slot is None:
         return [SidecarServer(engine, ns.socket, drain_timeout=ns.drain_timeout)]

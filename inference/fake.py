@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -299,6 +300,7 @@ class FakeEngine:
             kv_cache_usage=min(1.0, self.running / FAKE_KV_SLOTS),
             prefix_cache_queries=self.prefix_queries,
             prefix_cache_hits=self.prefix_hits,
+            figures_at=time.monotonic(),  # the fake's figures are always current
         )
 
     async def shutdown(self) -> None:

@@ -2,7 +2,8 @@
 
 Owns the embedded model's defaults (served as SmolLM2-135M-Instruct with the hermes tool
 parser and an 8k context, each overridable by the user's own vLLM flag) and the handshake
-probe: one blocking HELLO on the socket, the way a frontend worker opens a connection.
+probe: one blocking HELLO on the socket (and on every other shard it names), the way a
+frontend worker opens a connection.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import socket
 import sys
 
-from inference.protocol import PROTOCOL_VERSION, Handshake, Hello, encode
+from inference.protocol import PROTOCOL_VERSION, Handshake, Hello, encode, shard_socket
 from inference.protocol.framing import FrameDecoder
 
 EMBEDDED_NAME = "SmolLM2-135M-Instruct"
@@ -46,7 +47,19 @@ def sidecar_command(*, fake: bool, model: str | None, extra: list[str], sock: st
 
 
 def handshake(sock: str, timeout: float = 5.0) -> Handshake | None:
-    """One blocking HELLO on the socket: the sidecar's handshake, or None if not up yet."""
+    """The sidecar's handshake once every shard answers one (a sharded sidecar's first
+    socket names the others), or None if not up yet."""
+    first = _hello(sock, timeout)
+    if first is None:
+        return None
+    for index in range(1, first.shards):
+        if _hello(shard_socket(sock, index), timeout) is None:
+            return None
+    return first
+
+
+def _hello(sock: str, timeout: float) -> Handshake | None:
+    """One blocking HELLO on one socket: its handshake, or None."""
     try:
         with socket.socket(socket.AF_UNIX) as s:
             s.settimeout(timeout)

@@ -10,6 +10,7 @@ waiting add up, KV-cache usage is their mean.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,7 @@ class EngineFigures:
     prefix_cache_queries: int = 0
     prefix_cache_hits: int = 0
     preemptions: int = 0
+    updated: float = 0.0  # time.monotonic() of the last scheduler stats
 
     @property
     def reported(self) -> bool:
@@ -53,6 +55,7 @@ class EngineFigures:
     def record(self, engine: int, scheduler: Any, iteration: Any) -> None:
         """One engine step's stats (either may be None: vLLM sends what it has)."""
         if scheduler is not None:
+            self.updated = time.monotonic()
             latest = self.engines.setdefault(engine, _Latest())
             latest.running = int(scheduler.num_running_reqs)
             latest.waiting = int(scheduler.num_waiting_reqs)

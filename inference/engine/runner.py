@@ -128,6 +128,7 @@ def async_llm(args: Any, figures: EngineFigures, slot: Slot | None) -> Any:
         usage_context=UsageContext.OPENAI_API_SERVER,
         stat_loggers=[figures.factory()],
         disable_log_stats=args.disable_log_stats,
+        enable_log_requests=args.enable_log_requests,
         client_addresses=dict(slot.addresses),
         client_count=slot.count,
         client_index=slot.index,
@@ -304,6 +305,7 @@ class VllmEngine:
             prefix_cache_queries=figures.prefix_cache_queries,
             prefix_cache_hits=figures.prefix_cache_hits,
             preemptions=figures.preemptions,
+            figures_at=figures.updated,
         )
 
     async def shutdown(self) -> None:

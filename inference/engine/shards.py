@@ -18,6 +18,7 @@ import argparse
 import contextlib
 import ctypes
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -33,14 +34,27 @@ POLL = 0.5  # seconds between looks at the shard and engine processes
 GRACE = 15.0  # seconds past the drain timeout a shard gets before it is killed
 
 
-def _die_with_parent() -> None:
+# A shard waits this long for the engine's first handshake: vLLM's own default (600 s) is
+# shorter than a large model's download and compile, which the chart's startup probe allows.
+READY_TIMEOUT_S = "3600"
+
+
+def die_with_parent(parent: int) -> None:
+    """A shard's first step: SIGTERM when the sidecar's first process dies
+    (PR_SET_PDEATHSIG), and exit now if it already has."""
     with contextlib.suppress(Exception):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+    if parent and os.getppid() != parent:
+        raise SystemExit("the sidecar's first process is gone")
+
+
+def _ignore_signals() -> None:
+    for sig in (signal.SIGTERM, signal.SIGINT):  # the shutdown must not be interrupted
+        signal.signal(sig, signal.SIG_IGN)
 
 
 def _stop_request(signum: int, frame: Any) -> None:
-    for sig in (signal.SIGTERM, signal.SIGINT):  # once: the shutdown must not be interrupted
-        signal.signal(sig, signal.SIG_IGN)
+    _ignore_signals()
     raise SystemExit(0)
 
 
@@ -50,6 +64,11 @@ def run(namespace: argparse.Namespace, argv: list[str]) -> int:
     args = engine_args(namespace)
     args._api_process_count, args._api_process_rank = count, -1
     config = args.create_engine_config(usage_context=UsageContext.OPENAI_API_SERVER)
+    parallel = config.parallel_config
+    if parallel.data_parallel_size_local != parallel.data_parallel_size:
+        log.error("shards need every data-parallel engine on this node: run one shard")
+        return 2
+    os.environ.setdefault("VLLM_ENGINE_READY_TIMEOUT_S", READY_TIMEOUT_S)  # for the shards
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, _stop_request)
     shards: list[subprocess.Popen[bytes]] = []
@@ -59,9 +78,9 @@ def run(namespace: argparse.Namespace, argv: list[str]) -> int:
         with core_engines(config, count, log_stats=not args.disable_log_stats) as launched:
             manager, coordinator, slots = launched
             for index, addresses in enumerate(slots):
-                slot = Slot(index, count, addresses)
+                slot = Slot(index, count, addresses, parent=os.getpid())
                 cmd = [sys.executable, "-m", "inference", *argv, "--shard-slot", slot.dumps()]
-                shards.append(subprocess.Popen(cmd, preexec_fn=_die_with_parent))
+                shards.append(subprocess.Popen(cmd))
         log.info("engine started with %d shards", count)
         code = _supervise(shards, manager)
     except SystemExit as exc:
@@ -70,6 +89,7 @@ def run(namespace: argparse.Namespace, argv: list[str]) -> int:
         log.error("the sidecar could not start: %s: %s", type(exc).__name__, exc)
         code = 1
     finally:
+        _ignore_signals()
         _stop_shards(shards, namespace.drain_timeout + GRACE)
         if coordinator is not None:
             coordinator.shutdown()

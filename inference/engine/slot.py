@@ -2,7 +2,8 @@
 
 Owns the one value the sidecar's first process hands each shard process it starts
 (engine/shards.py), as one JSON command-line argument: the shard's index, the shard count,
-and the engine core's ZMQ addresses for that client (AsyncLLM's `client_addresses`).
+the engine core's ZMQ addresses for that client (AsyncLLM's `client_addresses`) and the
+first process's pid.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ class Slot:
     index: int
     count: int
     addresses: dict[str, Any] = field(default_factory=dict)
+    parent: int = 0  # the pid of the sidecar's first process, which a shard dies with
 
     def dumps(self) -> str:
         return json.dumps(asdict(self))
@@ -24,4 +26,9 @@ class Slot:
     @classmethod
     def loads(cls, text: str) -> Slot:
         data = json.loads(text)
-        return cls(int(data["index"]), int(data["count"]), dict(data["addresses"]))
+        return cls(
+            int(data["index"]),
+            int(data["count"]),
+            dict(data["addresses"]),
+            int(data.get("parent", 0)),
+        )

@@ -279,6 +279,9 @@ class StatsReply(Struct):
     prefix_cache_queries: int = 0  # prompt tokens looked up in the prefix cache
     prefix_cache_hits: int = 0  # of those, tokens found there
     preemptions: int = 0  # requests the scheduler preempted
+    # when the engine's figures were last recorded (time.monotonic(): one clock for the
+    # host's processes, so shards compare); 0: never
+    figures_at: float = 0.0
 
 
 class Error(Struct):

@@ -150,7 +150,11 @@ async def test_control_replies(socket_path: Path) -> None:
         await c.send(Health())
         assert await c.recv() == HealthReply(healthy=True)
         await c.send(Stats())
-        assert await c.recv() == StatsReply(running=0, total_requests=0, engine_figures=True)
+        stats = await c.recv()
+        assert isinstance(stats, StatsReply) and stats.figures_at > 0
+        assert stats == StatsReply(
+            running=0, total_requests=0, engine_figures=True, figures_at=stats.figures_at
+        )
         await c.send(CountTokens(messages=[ChatMessage(role=Role.USER, content="a b c")]))
         assert await c.recv() == TokenCount(tokens=5, max_model_len=777)
         await c.send(Delta(text="not for the sidecar"))

@@ -157,3 +157,26 @@ def test_the_frontend_dying_stops_everything(stacks: Callable[..., Stack]) -> No
     assert stack.proc.wait(60) != 0
     assert "the frontend was killed by SIGKILL; stopping" in stack.log()
     wait_for(lambda: gone(sidecar), timeout=10)
+
+
+async def test_the_handshake_probe_waits_for_every_shard() -> None:
+    """`portico serve` is ready only when every shard of a sharded sidecar answers."""
+    import asyncio
+
+    from inference.fake import FakeEngine
+    from inference.server import SidecarServer
+    from launcher.sidecar import handshake
+
+    path = f"/tmp/portico-hs-{os.getpid()}.sock"
+    first = SidecarServer(FakeEngine(), path, shard=0, shards=2)
+    second = SidecarServer(FakeEngine(), f"{path}.1", shard=1, shards=2)
+    await first.start()
+    try:
+        assert await asyncio.to_thread(handshake, path, 1.0) is None  # shard 1 not up
+        await second.start()
+        found = await asyncio.to_thread(handshake, path, 1.0)
+        assert found is not None and found.shards == 2
+    finally:
+        await first.stop()
+        if second._server is not None:
+            await second.stop()

@@ -22,10 +22,11 @@ from inference.protocol import (
     RequestError,
     Role,
     Sampling,
+    StatsReply,
     shard_socket,
 )
 from inference.server import SidecarServer
-from tests.stack import Stack
+from tests.stack import Stack, sidecar_client
 
 
 @contextlib.asynccontextmanager
@@ -157,6 +158,67 @@ async def test_cancel_and_query_by_id_reach_the_shard_that_runs_it(socket_path: 
         assert not (await worker_b.query("resp_0")).running
 
 
+async def test_fresh_clients_fill_every_shard_before_one_is_refused(socket_path: Path) -> None:
+    """Six workers' first generations (a fresh client each) on 2 shards of 3 places: a full
+    shard passes a generation on to the next, so all six run and the seventh is refused."""
+    async with shards(socket_path, 2, token_delay=0.05, reply_tokens=400, max_num_seqs=4) as (
+        servers
+    ):
+        clients = [
+            ShardedSidecarClient(str(socket_path), health_interval=0.05, max_queued_requests=2)
+            for _ in range(7)
+        ]
+        for client in clients:
+            await client.start()
+        try:
+            await until(lambda: all(client.ready for client in clients))
+            running = [
+                await client.generate(request(f"resp_{i}")) for i, client in enumerate(clients[:6])
+            ]
+            assert [len(server._running) for server in servers] == [3, 3]
+            with pytest.raises(RequestError) as refused:
+                await clients[6].generate(request("resp_7"))
+            assert refused.value.code == ErrorCode.QUEUE_FULL
+            for generation in running:
+                generation.abort()
+        finally:
+            for client in clients:
+                await client.stop()
+
+
+async def test_a_shard_that_cannot_be_asked_does_not_hide_the_others(socket_path: Path) -> None:
+    async with (
+        shards(socket_path, 2, token_delay=0.02, reply_tokens=400) as servers,
+        sharded(socket_path) as client,
+    ):
+        await until(lambda: client.ready)
+        generations = [await client.generate(request(f"resp_{i}")) for i in range(2)]
+        owner = next(i for i, server in enumerate(servers) if "resp_0" in server._running)
+        other = servers[1 - owner]
+        for generation in generations:
+            if generation.request_id != "resp_0":
+                generation.abort()
+        await until(lambda: not other._running)
+        await other.stop()  # that shard is gone; its socket with it
+        assert (await client.query("resp_0")).running
+        assert await client.cancel("resp_0")
+        assert (await client.stats()).total_requests == 1  # the owner's count alone
+        generations[0].abort()
+
+
+async def test_the_engine_gauges_are_the_freshest_shards(socket_path: Path) -> None:
+    """vLLM sends each step's scheduler figures to one shard: another shard's older figures
+    (a busy engine, seconds ago) must not hide that the engine is idle now."""
+    async with shards(socket_path, 2) as servers, sharded(socket_path) as client:
+        await until(lambda: client.ready)
+        stale = StatsReply(
+            running=0, engine_figures=True, engine_running=9, kv_cache_usage=0.5, figures_at=1.0
+        )
+        servers[1].engine.stats = lambda: stale  # type: ignore[method-assign]
+        stats = await client.stats()
+        assert (stats.engine_running, stats.kv_cache_usage) == (0, 0.0)  # shard 0's, now
+
+
 async def test_admission_is_shared_out_over_the_shards(socket_path: Path) -> None:
     """The pod's bound (capacity plus queue) is split evenly: 4 + 2 over 2 shards is 3 each."""
     async with shards(socket_path, 2, token_delay=0.05, reply_tokens=400, max_num_seqs=4) as (
@@ -210,5 +272,12 @@ def test_two_workers_on_two_shards_stream_and_cancel(sharded_stack: Stack) -> No
         assert [e.type for e in events][-1] == "response.incomplete"  # 5 of 400 tokens
     stats = sharded_stack.stats()
     assert stats.total_requests == 8  # both shards' counts, summed
+
+    async def per_shard() -> list[int]:
+        async with sidecar_client(sharded_stack.socket) as client:
+            return [(await shard.stats()).total_requests for shard in client.shards]
+
+    totals = asyncio.run(per_shard())
+    assert len(totals) == 2 and min(totals) >= 1, totals  # both shards took generations
     metrics = httpx.get(sharded_stack.url("/metrics")).text
     assert "portico_sidecar_up 1.0" in metrics

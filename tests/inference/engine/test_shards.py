@@ -4,6 +4,8 @@ SIGTERM on and kills a shard that outstays its grace."""
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -70,5 +72,21 @@ def test_stopping_passes_sigterm_on_then_kills() -> None:
 
 
 def test_a_slot_travels_as_one_argument() -> None:
-    slot = Slot(1, 2, {"input_address": "ipc:///tmp/a", "stats_update_address": None})
+    slot = Slot(1, 2, {"input_address": "ipc:///tmp/a", "stats_update_address": None}, 42)
     assert Slot.loads(slot.dumps()) == slot
+
+
+def test_a_shard_whose_first_process_is_gone_stops_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[tuple[int, int]] = []
+
+    class Libc:  # records PR_SET_PDEATHSIG instead of setting it on the test runner
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            self.prctl = lambda option, sig: calls.append((option, sig))
+
+    monkeypatch.setattr(shards.ctypes, "CDLL", Libc)
+    with pytest.raises(SystemExit, match="first process is gone"):
+        shards.die_with_parent(parent=2**22 + 7)  # not this process's parent
+    shards.die_with_parent(parent=os.getppid())  # its parent: it carries on
+    assert calls == [(1, signal.SIGTERM)] * 2  # PR_SET_PDEATHSIG, SIGTERM
