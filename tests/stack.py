@@ -130,6 +130,16 @@ class Stack:
 
         return asyncio.run(ask())
 
+    def shard_totals(self) -> list[int]:
+        """Generations each shard of the sidecar started, in shard order."""
+
+        async def ask() -> list[int]:
+            async with sidecar_client(self.socket) as client:
+                assert client.ready, "not every shard answers"
+                return [(await shard.stats()).total_requests for shard in client.shards]
+
+        return asyncio.run(ask())
+
     def wait_idle(self, timeout: float = 5.0) -> StatsReply:
         """Poll the sidecar until no generation runs (or the timeout passes)."""
         deadline = time.monotonic() + timeout

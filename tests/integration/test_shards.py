@@ -37,15 +37,6 @@ def sharded_stack() -> Iterator[Stack]:
     assert left.stdout == "", f"processes left behind: {left.stdout}"
 
 
-def per_shard_totals(stack: Stack) -> list[int]:
-    async def ask() -> list[int]:
-        async with sidecar_client(stack.socket) as client:
-            assert len(client.shards) == 2 and client.ready
-            return [(await shard.stats()).total_requests for shard in client.shards]
-
-    return asyncio.run(ask())
-
-
 def test_generations_spread_over_both_shards(sharded_stack: Stack) -> None:
     client = sharded_stack.async_openai()
 
@@ -61,8 +52,8 @@ def test_generations_spread_over_both_shards(sharded_stack: Stack) -> None:
     # 8 tokens may cut an answer short ("incomplete"); each one has text and no error
     statuses = asyncio.run(some())
     assert len(statuses) == 6 and set(statuses) <= {"completed", "incomplete"}, statuses
-    totals = per_shard_totals(sharded_stack)
-    assert sum(totals) >= 6 and min(totals) >= 2, totals  # taken in turn
+    totals = sharded_stack.shard_totals()
+    assert len(totals) == 2 and sum(totals) >= 6 and min(totals) >= 2, totals  # in turn
     assert sharded_stack.stats().total_requests == sum(totals)
 
 

@@ -26,7 +26,8 @@ from inference.protocol import (
     shard_socket,
 )
 from inference.server import SidecarServer
-from tests.stack import Stack, sidecar_client
+from tests.inference.client import wait_for
+from tests.stack import Stack
 
 
 @contextlib.asynccontextmanager
@@ -63,13 +64,6 @@ async def sharded(path: Path) -> AsyncIterator[ShardedSidecarClient]:
         await client.stop()
 
 
-async def until(predicate: object, timeout: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():  # type: ignore[operator]
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.01)
-
-
 def request(rid: str, max_tokens: int | None = None) -> GenerateRequest:
     return GenerateRequest(
         request_id=rid,
@@ -97,7 +91,7 @@ async def test_the_handshake_names_the_shards_and_the_client_opens_each(
     socket_path: Path,
 ) -> None:
     async with shards(socket_path, 3), sharded(socket_path) as client:
-        await until(lambda: client.ready)
+        assert await wait_for(lambda: client.ready, timeout=5)
         assert client.handshake is not None and client.handshake.shards == 3
         assert [s.path for s in client.shards] == [
             str(socket_path),
@@ -109,7 +103,7 @@ async def test_the_handshake_names_the_shards_and_the_client_opens_each(
 
 async def test_generations_go_to_every_shard_in_turn(socket_path: Path) -> None:
     async with shards(socket_path, 3) as servers, sharded(socket_path) as client:
-        await until(lambda: client.ready)
+        assert await wait_for(lambda: client.ready, timeout=5)
         for i in range(9):
             assert (await run(client, f"resp_{i}")).finish_reason == FinishReason.LENGTH
         assert totals(servers) == [3, 3, 3]
@@ -122,14 +116,14 @@ async def test_generations_go_to_every_shard_in_turn(socket_path: Path) -> None:
 
 async def test_not_ready_until_every_shard_answers(socket_path: Path) -> None:
     async with shards(socket_path, 2, start=1) as servers, sharded(socket_path) as client:
-        await until(lambda: len(client.shards) == 2)
+        assert await wait_for(lambda: len(client.shards) == 2, timeout=5)
         await asyncio.sleep(0.2)
         assert not client.ready  # shard 1 is not listening yet
         for i in range(3):  # meanwhile generations go to the shard that is up
             await run(client, f"resp_{i}")
         assert totals(servers) == [3, 0]
         await servers[1].start()
-        await until(lambda: client.ready)
+        assert await wait_for(lambda: client.ready, timeout=5)
         for i in range(3, 7):
             await run(client, f"resp_{i}")
         assert totals(servers)[1] == 2
@@ -142,7 +136,7 @@ async def test_cancel_and_query_by_id_reach_the_shard_that_runs_it(socket_path: 
         sharded(socket_path) as worker_a,
         sharded(socket_path) as worker_b,
     ):
-        await until(lambda: worker_a.ready and worker_b.ready)
+        assert await wait_for(lambda: worker_a.ready and worker_b.ready, timeout=5)
         generations = [await worker_a.generate(request(f"resp_{i}")) for i in range(3)]
         assert [len(s._running) for s in servers] == [1, 1, 1]
         for i in range(3):
@@ -171,7 +165,7 @@ async def test_fresh_clients_fill_every_shard_before_one_is_refused(socket_path:
         for client in clients:
             await client.start()
         try:
-            await until(lambda: all(client.ready for client in clients))
+            assert await wait_for(lambda: all(client.ready for client in clients), timeout=5)
             running = [
                 await client.generate(request(f"resp_{i}")) for i, client in enumerate(clients[:6])
             ]
@@ -191,14 +185,14 @@ async def test_a_shard_that_cannot_be_asked_does_not_hide_the_others(socket_path
         shards(socket_path, 2, token_delay=0.02, reply_tokens=400) as servers,
         sharded(socket_path) as client,
     ):
-        await until(lambda: client.ready)
+        assert await wait_for(lambda: client.ready, timeout=5)
         generations = [await client.generate(request(f"resp_{i}")) for i in range(2)]
         owner = next(i for i, server in enumerate(servers) if "resp_0" in server._running)
         other = servers[1 - owner]
         for generation in generations:
             if generation.request_id != "resp_0":
                 generation.abort()
-        await until(lambda: not other._running)
+        assert await wait_for(lambda: not other._running, timeout=5)
         await other.stop()  # that shard is gone; its socket with it
         assert (await client.query("resp_0")).running
         assert await client.cancel("resp_0")
@@ -210,7 +204,7 @@ async def test_the_engine_gauges_are_the_freshest_shards(socket_path: Path) -> N
     """vLLM sends each step's scheduler figures to one shard: another shard's older figures
     (a busy engine, seconds ago) must not hide that the engine is idle now."""
     async with shards(socket_path, 2) as servers, sharded(socket_path) as client:
-        await until(lambda: client.ready)
+        assert await wait_for(lambda: client.ready, timeout=5)
         stale = StatsReply(
             running=0, engine_figures=True, engine_running=9, kv_cache_usage=0.5, figures_at=1.0
         )
@@ -228,7 +222,7 @@ async def test_admission_is_shared_out_over_the_shards(socket_path: Path) -> Non
         client = ShardedSidecarClient(str(socket_path), health_interval=0.05, max_queued_requests=2)
         await client.start()
         try:
-            await until(lambda: client.ready)
+            assert await wait_for(lambda: client.ready, timeout=5)
             running = [await client.generate(request(f"resp_{i}")) for i in range(6)]
             with pytest.raises(RequestError) as refused:
                 await client.generate(request("resp_7"))
@@ -273,11 +267,7 @@ def test_two_workers_on_two_shards_stream_and_cancel(sharded_stack: Stack) -> No
     stats = sharded_stack.stats()
     assert stats.total_requests == 8  # both shards' counts, summed
 
-    async def per_shard() -> list[int]:
-        async with sidecar_client(sharded_stack.socket) as client:
-            return [(await shard.stats()).total_requests for shard in client.shards]
-
-    totals = asyncio.run(per_shard())
+    totals = sharded_stack.shard_totals()
     assert len(totals) == 2 and min(totals) >= 1, totals  # both shards took generations
     metrics = httpx.get(sharded_stack.url("/metrics")).text
     assert "portico_sidecar_up 1.0" in metrics
