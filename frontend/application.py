@@ -20,6 +20,7 @@ from .client.base import SidecarClient
 from .client.shards import ShardedSidecarClient
 from .config import BY_NAME, PorticoConfig
 from .context import PorticoContext
+from .request_body import TimedBodyRequest
 from .sealing import Sealer
 from .store import open_store
 from .store.runlog import open_runlog
@@ -41,7 +42,11 @@ def create_app(
     )
     log_format.configure(config.LOG_FORMAT)  # Portico's loggers; Sanic's by log_config
     app: Sanic[PorticoConfig, PorticoContext] = Sanic(
-        name, config=config, ctx=ctx, log_config=log_format.sanic_log_config(config.LOG_FORMAT)
+        name,
+        config=config,
+        ctx=ctx,
+        log_config=log_format.sanic_log_config(config.LOG_FORMAT),
+        request_class=TimedBodyRequest,  # a body arrives within REQUEST_TIMEOUT
     )
     errors.register(app)
     middleware.register(app)

@@ -24,6 +24,7 @@ from inference.protocol import (
 from . import service_tiers, tool_shapes
 from .config import BY_NAME
 from .errors import InvalidEncryptedContent, InvalidRequest, Unsupported
+from .openai.parse import json_type
 from .openai.request import (
     ContentPart,
     CreateResponse,
@@ -98,13 +99,27 @@ def check_fields(body: CreateResponse, handshake: Handshake, *, sealing: bool = 
 
 
 def _text(parts: str | list[ContentPart], param: str) -> str:
+    """Text content as one string; a refusal part (an earlier answer echoed back) is the
+    text the assistant said."""
     if isinstance(parts, str):
         return parts
     texts = []
     for index, part in enumerate(parts):
-        if part.type not in TEXT_PARTS or part.text is None:
+        if part.type not in TEXT_PARTS:
             raise _unsupported(f"{param}[{index}]", f"Content of type '{part.type}'")
-        texts.append(part.text)
+        field = "refusal" if part.type == "refusal" else "text"
+        text = part.text if field == "text" else (part.model_extra or {}).get(field)
+        if not isinstance(text, str):
+            where = f"{param}[{index}].{field}"
+            raise InvalidRequest(
+                f"Missing required parameter: '{where}'."
+                if text is None
+                else f"Invalid type for '{where}': expected a string, "
+                f"but got {json_type(text)} instead.",
+                param=where,
+                code="missing_required_parameter" if text is None else "invalid_type",
+            )
+        texts.append(text)
     return "\n".join(texts)
 
 

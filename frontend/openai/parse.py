@@ -10,11 +10,16 @@ names the field (`tools[0].name`, `input[2].content`) the way OpenAI reports it.
   escape such as ``"\\ud800"``, which UTF-8 cannot encode) and nesting deeper than
   MAX_DEPTH (every layer after this one recurses);
 * then the wire model's validation, whose first error becomes the message: missing and
-  unknown parameters, wrong JSON types, and invalid values.
+  unknown parameters, wrong JSON types, and invalid values. It is strict, as OpenAI's API
+  is: no JSON type stands in for another (`"stream": "true"`, `"temperature": "0.5"`,
+  `"max_output_tokens": "16"` or `true` are wrong types), except that an integer is a number
+  and a number with no fraction (`16.0`, `1e20`: JSON does not tell them apart) is an
+  integer, checked for its 64 bits like any other.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any, TypeVar
 
@@ -219,6 +224,31 @@ def _error(exc: ValidationError, body: Any) -> InvalidRequest:
     )
 
 
+def _integral_floats(exc: ValidationError, body: Any) -> Any | None:
+    """A copy of `body` with each number without a fraction that stood where an integer
+    belongs made that integer; None when the errors hold no such number."""
+    fixed: Any = None
+    changed = False
+    for error in exc.errors(include_url=False):
+        value = error["input"]
+        if error["type"] != "int_type" or not isinstance(value, float) or not value.is_integer():
+            continue
+        if fixed is None:
+            fixed = copy.deepcopy(body)
+        holder, key, found = None, None, fixed
+        for part in error["loc"]:  # walk the body, skipping pydantic's union labels
+            if isinstance(part, int):
+                ok = isinstance(found, list) and 0 <= part < len(found)
+            else:
+                ok = isinstance(found, dict) and part in found
+            if ok:
+                holder, key, found = found, part, found[part]
+        if holder is not None and isinstance(found, float) and found == value:
+            holder[key] = int(value)
+            changed = True
+    return fixed if changed else None
+
+
 def parse_body(model: type[M], body: Any) -> M:
     if not isinstance(body, dict):
         got = "null or no body" if body is None else json_type(body)
@@ -226,7 +256,12 @@ def parse_body(model: type[M], body: Any) -> M:
             f"The request body must be a JSON object, but got {got}.", code="invalid_type"
         )
     check_json(body)
-    try:
-        return model.model_validate(body)
-    except ValidationError as exc:
-        raise _error(exc, body) from None
+    while True:
+        try:
+            return model.model_validate(body, strict=True)
+        except ValidationError as exc:
+            fixed = _integral_floats(exc, body)
+            if fixed is None:
+                raise _error(exc, body) from None
+            check_json(fixed)  # 1e20 is an integer beyond 64 bits
+            body = fixed

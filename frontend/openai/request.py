@@ -180,7 +180,7 @@ class NamespaceTool(Wire):
     type: Literal["namespace"]
     name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-zA-Z0-9_-]+$")]
     description: str | None = None
-    tools: list[NamespaceMember]
+    tools: Annotated[list[NamespaceMember], Field(min_length=1)]
 
 
 class OtherTool(Loose):

@@ -87,6 +87,30 @@ def test_a_non_text_part_is_refused_by_its_path() -> None:
     assert "input_image" in error.message
 
 
+def test_a_refusal_part_is_the_assistant_s_text() -> None:
+    # an earlier OpenAI answer echoed back: its refusal is what the assistant said
+    refusal = {"type": "refusal", "refusal": "I can't help with that."}
+    earlier = {"type": "message", "role": "assistant", "id": "msg_1", "content": [refusal]}
+    messages = translate.input_messages(body(input=[earlier, {"role": "user", "content": "x"}]))
+    assert messages[0] == ChatMessage(role=Role.ASSISTANT, content="I can't help with that.")
+
+
+@pytest.mark.parametrize(
+    ("part", "field"),
+    [({"type": "input_text"}, "text"), ({"type": "refusal"}, "refusal")],
+)
+def test_a_text_part_without_its_text_is_a_missing_parameter(
+    part: dict[str, Any], field: str
+) -> None:
+    request = body(input=[{"role": "user", "content": [{"type": "input_text", "text": "a"}, part]}])
+    error = refused(InvalidRequest, lambda: translate.input_messages(request))
+    assert (error.param, error.code) == (
+        f"input[0].content[1].{field}",
+        "missing_required_parameter",
+    )
+    assert error.message == f"Missing required parameter: 'input[0].content[1].{field}'."
+
+
 def test_an_unknown_item_type_is_refused_by_its_path() -> None:
     request = body(input=[{"role": "user", "content": "hi"}, {"type": "item_reference", "id": "x"}])
     error = refused(Unsupported, lambda: translate.input_messages(request))

@@ -348,3 +348,37 @@ def test_errors_name_the_field(
     assert f"'{param}'" in error.message
     if message is not None:
         assert error.message == message
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected", "got"),
+    [
+        # OpenAI's types are JSON's: no string, number or boolean stands in for another
+        ("stream", "true", "a boolean", "a string"),
+        ("stream", 1, "a boolean", "an integer"),
+        ("store", "no", "a boolean", "a string"),
+        ("temperature", "0.5", "a number", "a string"),
+        ("max_output_tokens", "16", "an integer", "a string"),
+        ("max_output_tokens", True, "an integer", "a boolean"),
+        ("max_output_tokens", 16.5, "an integer", "a number"),
+        ("top_logprobs", [2], "an integer", "an array"),
+    ],
+)
+def test_json_types_are_not_coerced(field: str, value: Any, expected: str, got: str) -> None:
+    error = refused({"model": "m", "input": "hi", field: value})
+    assert (error.param, error.code) == (field, "invalid_type")
+    assert error.message == (
+        f"Invalid type for '{field}': expected {expected}, but got {got} instead."
+    )
+
+
+def test_nested_json_types_are_not_coerced() -> None:
+    tool = {"type": "function", "name": "f", "parameters": {}, "strict": "true"}
+    error = refused({"model": "m", "tools": [tool]})
+    assert (error.param, error.code) == ("tools[0].strict", "invalid_type")
+    # an integer is a JSON number: it stands for a float, as in OpenAI's API
+    assert parse_body(CreateResponse, {"model": "m", "temperature": 1}).temperature == 1
+    # and a number without a fraction is an integer (JSON does not tell 16 from 16.0)
+    body = parse_body(CreateResponse, {"model": "m", "max_output_tokens": 16.0, "top_k": 2.0})
+    assert (body.max_output_tokens, body.top_k) == (16, 2)
+    assert isinstance(body.max_output_tokens, int) and isinstance(body.top_k, int)

@@ -134,3 +134,13 @@ def test_json_schema_format_needs_a_name() -> None:
 def test_safety_identifier_is_at_most_64_characters() -> None:
     assert parse(safety_identifier="s" * 64).safety_identifier == "s" * 64
     assert error_types(safety_identifier="s" * 65) == [(("safety_identifier",), "string_too_long")]
+
+
+def test_a_namespace_holds_at_least_one_tool() -> None:
+    # OpenAI's NamespaceToolParam: `tools` has minItems 1 (an empty one cannot be echoed)
+    namespace = {"type": "namespace", "name": "crm"}
+    assert error_types(tools=[{**namespace, "tools": []}]) == [
+        (("tools", 0, "type=namespace", "tools"), "too_short")
+    ]
+    member = {"type": "function", "name": "lookup", "parameters": {}}
+    assert len(parse(tools=[{**namespace, "tools": [member]}]).tools or []) == 1
