@@ -11,6 +11,11 @@ it writes has bench.load's shape, so `python -m bench.load compare` reads it, an
     python -m bench.engine --model PATH --concurrency 1,256 --max-output-tokens 128 \\
         --json-out engine.json [vLLM engine flags]
 
+`--rounds R --between CMD` runs the levels R times and CMD between rounds while the engine
+idles, so a server on the same GPU (its own engine, both at a partial
+`--gpu-memory-utilization`) is measured interleaved with the ceiling rather than before or
+after it (bench/device/scaling.sh).
+
 vLLM is imported only through inference/engine (its one importer).
 """
 
@@ -40,6 +45,13 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--prompt", default=DEFAULT_PROMPT)
     parser.add_argument("--label", default="engine")
     parser.add_argument("--json-out", default="")
+    parser.add_argument("--rounds", type=int, default=1, help="run the levels this many times")
+    parser.add_argument(
+        "--between",
+        default="",
+        help="shell command run between rounds while the engine idles (env ROUND=1, 2, ...), "
+        "so another server's loads interleave with the ceiling's on the same GPU",
+    )
     return parser.parse_args(argv)
 
 
@@ -119,6 +131,12 @@ async def _level(engine: Any, ids: list[int], ns: argparse.Namespace, c: int) ->
     }
 
 
+async def _between(command: str, round_: int) -> None:
+    child = await asyncio.create_subprocess_shell(command, env={**os.environ, "ROUND": str(round_)})
+    if await child.wait():
+        print(f"[between] round {round_}: exit status {child.returncode}", file=sys.stderr)
+
+
 async def _run(ns: argparse.Namespace) -> dict[str, Any]:
     from inference.engine.args import engine_args
     from inference.engine.vllm_api import AsyncLLM, UsageContext
@@ -133,19 +151,24 @@ async def _run(ns: argparse.Namespace) -> dict[str, Any]:
         "config": {"max_output_tokens": ns.max_output_tokens, "prompt_tokens": len(ids)},
         "levels": [],
     }
+    levels = [int(x) for x in ns.concurrency.split(",") if x.strip()]
     try:
-        for c in (int(x) for x in ns.concurrency.split(",") if x.strip()):
-            level = await _level(engine, ids, ns, c)
-            report["levels"].append(level)
-            print(
-                f"[{ns.label}] concurrency {c}: {level['output_tokens_per_s']:.1f} out tok/s, "
-                f"TTFT p99 {level['ttft_ms']['p99']:.1f} ms",
-                file=sys.stderr,
-                flush=True,
-            )
-            if ns.json_out:
-                with open(ns.json_out, "w", encoding="utf-8") as fh:
-                    json.dump(report, fh, indent=2)
+        for round_ in range(1, ns.rounds + 1):
+            if round_ > 1 and ns.between:
+                await _between(ns.between, round_ - 1)
+            for c in levels:
+                level = await _level(engine, ids, ns, c)
+                report["levels"].append({**level, "round": round_})
+                print(
+                    f"[{ns.label}] round {round_} concurrency {c}: "
+                    f"{level['output_tokens_per_s']:.1f} out tok/s, "
+                    f"TTFT p99 {level['ttft_ms']['p99']:.1f} ms",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                if ns.json_out:
+                    with open(ns.json_out, "w", encoding="utf-8") as fh:
+                        json.dump(report, fh, indent=2)
     finally:
         engine.shutdown()
     return report

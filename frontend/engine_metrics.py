@@ -74,6 +74,11 @@ class EngineFigures:
             "Requests the engine's scheduler preempted",
             value=s.preemptions,
         )
+        yield CounterMetricFamily(
+            "portico_engine_steps",
+            "Engine steps (scheduler iterations) since the sidecar started",
+            value=s.engine_steps,
+        )
 
 
 async def engine_figures(sidecar: SidecarClient | None, ready: bool) -> list[EngineFigures]:

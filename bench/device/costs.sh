@@ -76,21 +76,7 @@ PY
   wait $LOAD
   for who in sidecar frontend; do
     [ -s "$OUT/$who.folded" ] || { cat "$RUN/spy1.log" "$RUN/spy2.log"; continue; }
-    python3 - "$OUT/$who.folded" <<'PY' > "$OUT/$who-top.txt"
-import collections, sys
-own, inclusive, total = collections.Counter(), collections.Counter(), 0
-for line in open(sys.argv[1]):
-    stack, _, n = line.rstrip().rpartition(" ")
-    frames, n = stack.split(";"), int(n)
-    total += n
-    own[frames[-1]] += n
-    for frame in set(frames):
-        inclusive[frame] += n
-for title, table in (("self", own), ("inclusive", inclusive)):
-    print(f"== {sys.argv[1]}: {total} samples; {title} time by function")
-    for frame, n in table.most_common(30):
-        print(f"{100*n/total:5.1f}%  {frame}")
-PY
+    python3 -m bench.folded "$OUT/$who.folded" > "$OUT/$who-top.txt"
     head -22 "$OUT/$who-top.txt"
   done
 fi

@@ -48,7 +48,7 @@ portico)
       >"$RUN/sidecar-s$S.log" 2>&1 &
     SIDE=$!
     for _ in $(seq 600); do
-      python3 -c "from launcher.sidecar import handshake; import sys; h = handshake('$SIDECAR.$(( S - 1 ))' if $S > 1 else '$SIDECAR'); sys.exit(h is None)" 2>/dev/null && break
+      python3 -c "from launcher.sidecar import handshake; import sys; sys.exit(handshake('$SIDECAR') is None)" 2>/dev/null && break
       kill -0 $SIDE 2>/dev/null || { tail -30 "$RUN/sidecar-s$S.log"; break; }; sleep 1
     done
     stamp "sidecar with $S shards ready after $(( $(date +%s) - T0 )) s"

@@ -149,6 +149,7 @@ class ShardedSidecarClient:
             prefix_cache_hits=sum(r.prefix_cache_hits for r in replies),
             preemptions=sum(r.preemptions for r in replies),
             figures_at=fresh.figures_at,
+            engine_steps=sum(r.engine_steps for r in replies),
         )
 
     async def start(self) -> None:

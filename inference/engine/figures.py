@@ -1,11 +1,15 @@
 """The engine's own scheduler figures, for STATS: running and waiting requests, KV-cache
-usage, prefix-cache lookups and hits, preemptions.
+usage, prefix-cache lookups and hits, preemptions, engine steps.
 
 Owns a vLLM v1 stat logger (`FigureLogger`, handed to AsyncLLM as a factory) that vLLM
 calls after every engine step with its SchedulerStats and IterationStats, and the
 running totals it keeps (`EngineFigures`). Gauges are the last step's; counters add up
 since the sidecar started. With data parallelism every engine reports its own: running and
 waiting add up, KV-cache usage is their mean.
+
+Each step's scheduler figures reach one AsyncLLM client only (vLLM hands them to the first
+client with outputs that step), so with shards every shard counts the steps it was told of
+and the shards' counts add up to the engine's steps.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ class EngineFigures:
     prefix_cache_queries: int = 0
     prefix_cache_hits: int = 0
     preemptions: int = 0
+    steps: int = 0  # engine steps whose scheduler figures reached this process
     updated: float = 0.0  # time.monotonic() of the last scheduler stats
 
     @property
@@ -60,6 +65,7 @@ class EngineFigures:
             latest.running = int(scheduler.num_running_reqs)
             latest.waiting = int(scheduler.num_waiting_reqs)
             latest.kv_cache_usage = float(scheduler.kv_cache_usage)
+            self.steps += 1
             prefix = getattr(scheduler, "prefix_cache_stats", None)
             if prefix is not None:
                 self.prefix_cache_queries += int(prefix.queries)

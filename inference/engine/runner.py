@@ -306,6 +306,7 @@ class VllmEngine:
             prefix_cache_hits=figures.prefix_cache_hits,
             preemptions=figures.preemptions,
             figures_at=figures.updated,
+            engine_steps=figures.steps,
         )
 
     async def shutdown(self) -> None:

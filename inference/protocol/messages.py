@@ -282,6 +282,9 @@ class StatsReply(Struct):
     # when the engine's figures were last recorded (time.monotonic(): one clock for the
     # host's processes, so shards compare); 0: never
     figures_at: float = 0.0
+    # engine steps since the sidecar started (each step's figures reach one shard: shards'
+    # counts add up)
+    engine_steps: int = 0
 
 
 class Error(Struct):

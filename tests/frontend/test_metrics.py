@@ -29,6 +29,7 @@ FIGURES = StatsReply(
     prefix_cache_queries=1000,
     prefix_cache_hits=600,
     preemptions=4,
+    engine_steps=100,
 )
 
 
@@ -172,6 +173,7 @@ def test_a_scrape_carries_the_engine_figures() -> None:
     assert found["portico_engine_prefix_cache_hit_tokens_total"] == [600]
     assert found["portico_engine_preemptions_total"] == [4]
     assert found["portico_engine_generations_total"] == [40]
+    assert found["portico_engine_steps_total"] == [100]
     assert "portico_requests_in_flight" in found  # and the workers' own samples
     plain = samples(metrics.exposition()[0].decode())
     assert not [n for n in plain if n.startswith("portico_engine_")]

@@ -46,3 +46,5 @@ def test_vllm_reports_its_scheduler_figures(real_stack: Stack) -> None:
     assert 0 <= found["portico_engine_kv_cache_usage_ratio"][0] <= 1
     assert found["portico_engine_prefix_cache_queried_tokens_total"][0] > 0
     assert found["portico_engine_generations_total"][0] >= 2
+    # two generations of 8 tokens, one after the other: at least 16 engine steps
+    assert found["portico_engine_steps_total"][0] >= 16

@@ -213,6 +213,16 @@ async def test_the_engine_gauges_are_the_freshest_shards(socket_path: Path) -> N
         assert (stats.engine_running, stats.kv_cache_usage) == (0, 0.0)  # shard 0's, now
 
 
+async def test_the_engine_steps_of_the_shards_add_up(socket_path: Path) -> None:
+    """Each step's figures reach one shard: the engine's steps are the shards' sum."""
+    async with shards(socket_path, 2) as servers, sharded(socket_path) as client:
+        assert await wait_for(lambda: client.ready, timeout=5)
+        for server, steps in zip(servers, (6, 3), strict=True):
+            reply = StatsReply(running=0, engine_figures=True, engine_steps=steps)
+            server.engine.stats = lambda reply=reply: reply  # type: ignore[method-assign,misc]
+        assert (await client.stats()).engine_steps == 9
+
+
 async def test_admission_is_shared_out_over_the_shards(socket_path: Path) -> None:
     """The pod's bound (capacity plus queue) is split evenly: 4 + 2 over 2 shards is 3 each."""
     async with shards(socket_path, 2, token_delay=0.05, reply_tokens=400, max_num_seqs=4) as (

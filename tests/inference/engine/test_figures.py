@@ -70,3 +70,14 @@ def test_data_parallel_engines_add_up() -> None:
     assert (figures.running, figures.waiting) == (7, 1)
     assert figures.kv_cache_usage == pytest.approx(0.4)
     assert (figures.prefix_cache_queries, figures.prefix_cache_hits) == (10, 5)
+
+
+def test_steps_are_the_scheduler_figures_received() -> None:
+    """Each engine step's scheduler stats reach one client: a step without them went to
+    another shard (or carried none) and is not counted here."""
+    figures = EngineFigures()
+    logger = adapter(figures, [0])
+    for _ in range(3):
+        logger.record(step(2, 0, 0.1, 0, 0), None, engine_idx=0)
+    logger.record(None, preempting(0), engine_idx=0)
+    assert figures.steps == 3

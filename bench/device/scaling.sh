@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Issue 9's open questions in one command on one GPU, with the drift between loads controlled:
+# the engine-only ceiling and Portico run side by side (each its own engine at GPU_UTIL of the
+# memory) and take turns: ceiling round 1, Portico round 1, ceiling round 2, ... A Portico round
+# loads frontends of W Sanic workers (all started on one sidecar of SHARDS shards) in turn, the
+# order reversed every other round, at each of LEVELS; every load runs under bench.cpu (CPU per
+# process). PROFILE=1 then samples one shard, the engine core and a worker of the PROFILE_W
+# frontend with py-spy (.whl/py_spy-*.whl) during a longer load. MODES="unpinned pinned" runs
+# every Portico round twice, the second time with the engine core alone on ENGINE_CPUS, the
+# sidecar and the frontends on SERVER_CPUS and the load on the rest (taskset on the live
+# processes; the order of the modes alternates by round). Every load also scrapes /metrics at
+# both ends of bench.cpu's window (gauges-*.txt): the engine's running and waiting requests,
+# its steps and the output tokens (bench.rounds: steps per second, tokens per step).
+#   bash bench/device/scaling.sh     # $OUT/scaling.md (bench.rounds) and $OUT/scaling.tar.gz
+# CEILING=0 leaves the ceiling out (Portico rounds only: ENGINE="--fake" NAME=fake-model tries
+# the script on a CPU).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+[ -f .gpu/bin/env.sh ] && source .gpu/bin/env.sh
+GPU_UTIL=${GPU_UTIL:-0.40}
+ENGINE=${ENGINE:---model /tmp/model --served-model-name llama-rand --max-model-len 4096 --gpu-memory-utilization $GPU_UTIL}
+NAME=${NAME:-llama-rand}; LEVELS=${LEVELS:-256,512}; REQUESTS=${REQUESTS:-3072}
+PROCS=${PROCS:-8}; TOKENS=${TOKENS:-128}; SHARDS=${SHARDS:-2}; WORKERS=${WORKERS:-"1 2 4"}
+ROUNDS=${ROUNDS:-3}; CEILING=${CEILING:-1}; SETTLE=${SETTLE:-6}; WINDOW=${WINDOW:-6}
+MODES=${MODES:-unpinned}; LAST_CPU=$(( $(nproc) - 1 ))
+ENGINE_CPUS=${ENGINE_CPUS:-0,1}; SERVER_CPUS=${SERVER_CPUS:-2-7}; CLIENT_CPUS=${CLIENT_CPUS:-8-$LAST_CPU}
+PROFILE=${PROFILE:-0}; PROFILE_W=${PROFILE_W:-2}
+export PATH=$PWD/.redis:$PATH LD_LIBRARY_PATH=$PWD/.redis:${LD_LIBRARY_PATH:-}
+OUT=${OUT:-/tmp/portico-out}; mkdir -p "$OUT"
+stamp() { echo "[$(date +%T)] $*"; }
+
+tree() { echo "$1"; for c in $(pgrep -P "$1"); do tree "$c"; done; }
+pin() {  # pin pinned|unpinned: set the CPUs of the live sidecar and frontends
+  local all=0-$LAST_CPU engine server
+  engine=$(pgrep -P "$SIDE" -f EngineCore | head -1)
+  [ "$1" = pinned ] && server=$SERVER_CPUS || server=$all
+  for p in $(tree "$SIDE") $(for f in "$RUN"/fe-w*.pid; do tree "$(cat "$f")"; done); do
+    taskset -a -cp "$server" "$p" >/dev/null 2>&1
+  done
+  if [ -n "$engine" ] && [ "$1" = pinned ]; then
+    taskset -a -cp "$ENGINE_CPUS" "$engine" >/dev/null 2>&1
+    echo "pinned: engine core on $(taskset -cp "$engine" | sed 's/.*: //'), shard on" \
+      "$(taskset -cp "$(pgrep -f -- --shard-slot | head -1)" | sed 's/.*: //')"
+  fi
+}
+scrape() {  # the engine's batch, steps and the output tokens, with the time
+  echo "at $(date +%s.%N)"
+  curl -s "http://127.0.0.1:$1/metrics" | grep -E \
+    "^portico_(engine_requests_(running|waiting)|engine_steps_total|output_tokens_total)"
+}
+portico_round() {  # ROUND, RUN, SIDE from the environment
+  local order=$WORKERS modes=$MODES prefix
+  if [ $(( ROUND % 2 )) = 0 ]; then
+    order=$(tr ' ' '\n' <<<"$WORKERS" | tac | paste -sd' ')
+    modes=$(tr ' ' '\n' <<<"$MODES" | tac | paste -sd' ')
+  fi
+  for M in $modes; do
+    pin "$M"; prefix=""; [ "$M" = pinned ] && prefix="taskset -c $CLIENT_CPUS"
+    for W in $order; do
+      for C in ${LEVELS//,/ }; do
+        L=w$W-c$C-r$ROUND; [ "$M" = pinned ] && L=p$W-c$C-r$ROUND
+        PORT=$(( 8600 + W ))
+        (sleep "$SETTLE"; scrape "$PORT"; sleep "$WINDOW"; scrape "$PORT") >"$RUN/gauges-$L.txt" 2>&1 &
+        G=$!
+        python3 -m bench.cpu --root "$SIDE" --root "$(cat "$RUN/fe-w$W.pid")" --settle "$SETTLE" \
+          --window "$WINDOW" --json-out "$RUN/cpu-$L.json" -- \
+          $prefix python3 -m bench.load --base-url "http://127.0.0.1:$PORT/v1" --model "$NAME" \
+          --concurrency "$C" --requests "$REQUESTS" --max-output-tokens "$TOKENS" \
+          --processes "$PROCS" --label "$L" --extra-body '{"store": false}' \
+          --json-out "$RUN/$L.json" 2>&1 | grep -E "^\| *[0-9]" | sed "s/^/$L /"
+        wait "$G"
+      done
+    done
+  done
+  pin unpinned
+}
+if [ "${1:-}" = round ]; then portico_round; exit 0; fi
+
+RUN=$(mktemp -d); export RUN
+cleanup() {
+  for f in "$RUN"/fe-w*.pid; do [ -e "$f" ] && kill -INT "$(cat "$f")" 2>/dev/null; done
+  [ -n "${SIDE:-}" ] && kill -TERM "$SIDE" 2>/dev/null
+  [ -n "${REDIS:-}" ] && kill "$REDIS" 2>/dev/null
+  wait 2>/dev/null
+}
+trap cleanup EXIT
+redis-server --port 0 --unixsocket "$RUN/redis.sock" --save '' --appendonly no \
+  >"$RUN/redis.log" 2>&1 &
+REDIS=$!; T0=$(date +%s)
+python3 -m inference --socket "$RUN/sidecar.sock" --api-server-count "$SHARDS" $ENGINE \
+  >"$RUN/sidecar.log" 2>&1 &
+SIDE=$!; export SIDE
+for _ in $(seq 600); do  # the handshake answers once every shard does
+  python3 -c "from launcher.sidecar import handshake; import sys; sys.exit(handshake('$RUN/sidecar.sock') is None)" \
+    2>/dev/null && break
+  kill -0 "$SIDE" 2>/dev/null || { tail -30 "$RUN/sidecar.log"; exit 1; }; sleep 1
+done
+stamp "sidecar with $SHARDS shards ready after $(( $(date +%s) - T0 )) s"
+for W in $WORKERS; do
+  PORTICO_SIDECAR_SOCKET=$RUN/sidecar.sock PORTICO_STORE_URL=unix://$RUN/redis.sock \
+    python3 -m sanic frontend.app --port $(( 8600 + W )) --workers "$W" --no-motd \
+    >"$RUN/frontend-w$W.log" 2>&1 &
+  echo $! >"$RUN/fe-w$W.pid"
+done
+for W in $WORKERS; do
+  for _ in $(seq 240); do curl -sf "http://127.0.0.1:$(( 8600 + W ))/health" >/dev/null && break; sleep 0.5; done
+done
+stamp "frontends of $WORKERS workers up; $(nproc) CPUs: $(lscpu | grep -E '^(Model name|Thread|Core|Socket)' | tr -s ' ' | paste -sd';')"
+if [ "$CEILING" = 1 ]; then
+  python3 -m bench.engine $ENGINE --concurrency "$LEVELS" --requests "$REQUESTS" \
+    --max-output-tokens "$TOKENS" --rounds "$ROUNDS" --between "bash $0 round" \
+    --json-out "$RUN/engine.json" 2>&1 | grep -E "^\[engine\]|^[wp][0-9]|^pinned|Error|Traceback"
+else
+  for ROUND in $(seq $(( ROUNDS - 1 ))); do export ROUND; portico_round; done
+fi
+if [ "$PROFILE" = 1 ] && ls .whl/py_spy-*.whl >/dev/null 2>&1; then
+  pip install -q --no-index --no-deps --target /tmp/pyspy .whl/py_spy-*.whl >/dev/null 2>&1
+  C=${LEVELS##*,}; FE=$(cat "$RUN/fe-w$PROFILE_W.pid")
+  python3 -m bench.load --base-url "http://127.0.0.1:$(( 8600 + PROFILE_W ))/v1" --model "$NAME" \
+    --concurrency "$C" --requests $(( REQUESTS * 2 )) --max-output-tokens "$TOKENS" \
+    --processes "$PROCS" --label profile --extra-body '{"store": false}' \
+    --json-out "$RUN/profile.json" 2>&1 | grep -E "^\| *[0-9]" | sed "s/^/profile /" &
+  LOAD=$!
+  sleep "$SETTLE"
+  SHARD=$(pgrep -f -- "--shard-slot" | head -1); SHARD=${SHARD:-$SIDE}
+  CORE=$(pgrep -f EngineCore | head -1)
+  WORKER=$(ps --ppid "$FE" -o pid= --sort=-pcpu | head -1 | tr -d ' ')  # the busiest child; SPIES=()
+  for who in shard:$SHARD core:$CORE worker:$WORKER; do
+    [ -n "${who#*:}" ] || continue
+    /tmp/pyspy/bin/py-spy record -r 100 -d 12 -p "${who#*:}" -f raw -o "$RUN/${who%%:*}.folded" \
+      >"$RUN/spy-${who%%:*}.log" 2>&1 &
+    SPIES+=($!)
+  done
+  wait $LOAD "${SPIES[@]}"
+  for who in shard core worker; do
+    if [ -s "$RUN/$who.folded" ]; then
+      python3 -m bench.folded "$RUN/$who.folded" --top 25 >"$RUN/$who-top.txt"
+      head -20 "$RUN/$who-top.txt"
+    else
+      tail -3 "$RUN/spy-$who.log"
+    fi
+  done
+fi
+python3 -m bench.rounds "$RUN" | tee "$OUT/scaling.md"
+tail -5 "$RUN/sidecar.log" >"$RUN/sidecar-tail.log"
+tar czf "$OUT/scaling.tar.gz" -C "$RUN" --exclude='*.sock' --exclude='*.sock.*' --exclude='sidecar.log' .

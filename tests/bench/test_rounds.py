@@ -1,0 +1,65 @@
+"""bench.rounds: an interleaved run's loads summed up against the ceiling and one worker."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bench import rounds
+
+
+def _level(c: int, tok: float, p99: float = 100.0, **extra: object) -> dict:
+    return {"concurrency": c, "output_tokens_per_s": tok, "ttft_ms": {"p99": p99}, **extra}
+
+
+def _run(tmp_path: Path) -> Path:
+    engine = [_level(256, t, round=r) for r, t in ((1, 20_000), (2, 30_000), (3, 22_000))]
+    (tmp_path / "engine.json").write_text(json.dumps({"levels": engine}))
+    for (w, r), tok in {(1, 1): 20_000, (2, 1): 22_000, (1, 2): 25_000, (2, 2): 25_000}.items():
+        load = {"levels": [_level(256, tok, errors=0)]}
+        (tmp_path / f"w{w}-c256-r{r}.json").write_text(json.dumps(load))
+    cpu = {
+        "seconds": 8.0,
+        "processes": [{"pid": 7, "role": "engine core", "cores": 0.99, "busiest_thread": 0.97}],
+    }
+    (tmp_path / "cpu-w2-c256-r2.json").write_text(json.dumps(cpu))
+    return tmp_path
+
+
+def test_medians_and_ratios_to_the_ceiling(tmp_path: Path) -> None:
+    text = "\n".join(rounds.by_round(_run(tmp_path)))
+    assert "| 256 | engine-only | 20,000 | 30,000 | 22,000 | 22,000 | 1.00 |" in text
+    assert "| 256 | Portico, 1 worker | 20,000 | 25,000 |  | 22,500 | 1.02 |" in text
+
+
+def test_each_load_against_the_two_ceiling_loads_around_it(tmp_path: Path) -> None:
+    text = "\n".join(rounds.bracketed(_run(tmp_path)))
+    assert "| 256 | 1 | 1 | 20,000 | 25,000 | 0.80 |" in text  # between rounds 1 and 2
+    assert "| 256 | 2 | 2 | 25,000 | 26,000 | 0.96 |" in text  # between rounds 2 and 3
+
+
+def test_workers_against_one_worker_round_by_round(tmp_path: Path) -> None:
+    text = "\n".join(rounds.against_one_worker(_run(tmp_path)))
+    assert "| 256 | 2 | 1.10, 1.00 | 1.05 |" in text
+
+
+def test_cpu_of_the_last_round(tmp_path: Path) -> None:
+    text = "\n".join(rounds.cpu_by_role(_run(tmp_path)))
+    assert "2 workers, 256 streams, round 2" in text
+    assert "| engine core | 1 | 0.99 | 0.99 | 0.97 |" in text
+
+
+def test_the_engine_between_two_scrapes(tmp_path: Path) -> None:
+    scrapes = """at 100.0
+portico_engine_requests_running 500.0
+portico_engine_steps_total 1500.0
+portico_output_tokens_total{model="m"} 100000.0
+at 110.0
+portico_engine_requests_running 480.0
+portico_engine_steps_total 2500.0
+portico_output_tokens_total{model="m"} 400000.0
+"""
+    (tmp_path / "gauges-w2-c512-r1.txt").write_text(scrapes)
+    text = "\n".join(rounds.engine_batch(tmp_path))
+    # 1,000 steps in 10 s, 300,000 tokens over them
+    assert "| 512 | 2 workers | 490 | 100 | 300 |" in text
