@@ -42,6 +42,16 @@ from .service_tiers import ServiceTier, TierPolicy
 LOGPROBS_INCLUDE = "message.output_text.logprobs"
 ENCRYPTED_INCLUDE = "reasoning.encrypted_content"
 SUPPORTED_INCLUDES = {LOGPROBS_INCLUDE, ENCRYPTED_INCLUDE}
+INCLUDABLE = (  # OpenAI's IncludeEnum: anything else is an invalid value, not an unsupported one
+    "file_search_call.results",
+    "web_search_call.results",
+    "web_search_call.action.sources",
+    "message.input_image.image_url",
+    "computer_call_output.output.image_url",
+    "code_interpreter_call.outputs",
+    ENCRYPTED_INCLUDE,
+    LOGPROBS_INCLUDE,
+)
 KEYS_ENV = BY_NAME["REASONING_KEYS"].env
 TEXT_PARTS = {"input_text", "output_text", "text", "refusal", "summary_text", "reasoning_text"}
 
@@ -74,9 +84,8 @@ def check_fields(body: CreateResponse, handshake: Handshake, *, sealing: bool = 
         raise _unsupported("context_management", "context_management")
     if body.prompt_cache_retention == "24h":
         raise _unsupported("prompt_cache_retention", "prompt_cache_retention='24h'")
+    check_include(body.include or [])
     for index, value in enumerate(body.include or []):
-        if value not in SUPPORTED_INCLUDES:
-            raise _unsupported(f"include[{index}]", f"include value '{value}'")
         if value == ENCRYPTED_INCLUDE and not sealing and handshake.reasoning_parser is not None:
             # without a reasoning parser there is nothing to seal: the include is a no-op
             raise Unsupported(
@@ -96,6 +105,21 @@ def check_fields(body: CreateResponse, handshake: Handshake, *, sealing: bool = 
         summary = body.reasoning.summary or body.reasoning.generate_summary
         if summary not in (None, "auto"):
             raise _unsupported("reasoning.summary", f"reasoning.summary='{summary}'")
+
+
+def check_include(values: list[str]) -> None:
+    """`include` values (create's body, retrieve's `include[]`): a value outside OpenAI's list
+    is invalid, one Portico does not produce is unsupported; both name `include[i]`."""
+    for index, value in enumerate(values):
+        if value not in INCLUDABLE:
+            listed = ", ".join(f"'{v}'" for v in INCLUDABLE[:-1])
+            raise InvalidRequest(
+                f"Invalid value: '{value}'. Supported values are: {listed} and '{INCLUDABLE[-1]}'.",
+                param=f"include[{index}]",
+                code="invalid_value",
+            )
+        if value not in SUPPORTED_INCLUDES:
+            raise _unsupported(f"include[{index}]", f"include value '{value}'")
 
 
 def _text(parts: str | list[ContentPart], param: str) -> str:

@@ -19,7 +19,7 @@ from sanic.response import HTTPResponse, json
 
 from .. import background, extensions, sessions, translate
 from ..context import of, tenant_of
-from ..errors import InvalidRequest, NotFound, ServiceUnavailable, Unsupported
+from ..errors import InvalidRequest, NotFound, ServiceUnavailable
 from ..store import ResponseStore, StoredResponse
 from ..store.runlog import RunLog
 from ..streaming import replay
@@ -47,14 +47,8 @@ def _one(request: Request, name: str) -> str | None:
 
 
 def check_include(request: Request) -> None:
-    """`include[]` as the create body's `include` is checked: a value Portico does not
-    produce is refused, naming it."""
-    for index, value in enumerate(_values(request, "include")):
-        if value not in translate.SUPPORTED_INCLUDES:
-            raise Unsupported(
-                f"include value '{value}' is not supported by this server.",
-                param=f"include[{index}]",
-            )
+    """`include[]` is checked as the create body's `include` is."""
+    translate.check_include(_values(request, "include"))
 
 
 def _not_found(response_id: str) -> NotFound:

@@ -348,6 +348,17 @@ def test_fields_that_cannot_be_honoured_are_refused_by_name(
     assert error.message.endswith("is not supported by this server.")
 
 
+def test_an_include_value_outside_openais_list_is_an_invalid_value() -> None:
+    """OpenAI's IncludeEnum: a value it knows and Portico cannot honour is unsupported
+    (above); a value it does not know at all is a 400 invalid_value listing the known ones."""
+    error = refused(
+        InvalidRequest, lambda: generate(input="hi", include=[translate.LOGPROBS_INCLUDE, "bogus"])
+    )
+    assert (error.param, error.code) == ("include[1]", "invalid_value")
+    assert error.message.startswith("Invalid value: 'bogus'. Supported values are: ")
+    assert "'file_search_call.results'" in error.message
+
+
 @pytest.mark.parametrize(
     "fields",
     [
