@@ -12,8 +12,9 @@ fewer. Everything here is module level and picklable, as ``spawn`` needs.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +30,7 @@ class ChildSpec:
     index: int
     workers: int
     url: str
-    body: bytes
+    bodies: tuple[bytes, ...]  # requests cycle through these (one per output length)
     headers: dict[str, str]
     timeout_s: float
     warmup: int
@@ -77,10 +78,15 @@ def _local_taker(limit: int) -> Callable[[], bool]:
 
 
 async def _worker(
-    client: httpx.AsyncClient, spec: ChildSpec, take: Callable[[], bool], out: list[Sample]
+    client: httpx.AsyncClient,
+    spec: ChildSpec,
+    take: Callable[[], bool],
+    bodies: Iterator[bytes],
+    out: list[Sample],
 ) -> None:
     while take():
-        out.append(await one_request(client, spec.url, spec.body, spec.headers, spec.timeout_s))
+        body = next(bodies)
+        out.append(await one_request(client, spec.url, body, spec.headers, spec.timeout_s))
 
 
 async def _child_async(spec: ChildSpec, main_counter: Any, barrier: Any) -> ChildResult:
@@ -94,14 +100,20 @@ async def _child_async(spec: ChildSpec, main_counter: Any, barrier: Any) -> Chil
         # (and done its lazy imports) before the clock starts.
         warm: list[Sample] = []
         take_warm = _local_taker(spec.warmup)
-        await asyncio.gather(*(_worker(client, spec, take_warm, warm) for _ in range(spec.workers)))
+        # One cycle per process, each starting at its own place in the shared order.
+        bodies = itertools.islice(itertools.cycle(spec.bodies), 7 * spec.index, None)
+        await asyncio.gather(
+            *(_worker(client, spec, take_warm, bodies, warm) for _ in range(spec.workers))
+        )
         # Nothing else runs on this loop now, so blocking it on the barrier is harmless.
         barrier.wait()
         start = time.monotonic()
         cpu0 = time.process_time()
         samples: list[Sample] = []
         take = _shared_taker(main_counter, spec.requests_total)
-        await asyncio.gather(*(_worker(client, spec, take, samples) for _ in range(spec.workers)))
+        await asyncio.gather(
+            *(_worker(client, spec, take, bodies, samples) for _ in range(spec.workers))
+        )
         cpu1 = time.process_time()
         end = time.monotonic()
     return ChildResult(

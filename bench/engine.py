@@ -31,7 +31,7 @@ import time
 from typing import Any
 
 from bench.level_stats import summarize_ms
-from bench.load import DEFAULT_PROMPT
+from bench.load import DEFAULT_PROMPT, output_lengths
 
 
 def _arguments(argv: list[str]) -> argparse.Namespace:
@@ -42,6 +42,12 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--concurrency", default="1,256")
     parser.add_argument("--requests", type=int, default=0, help="per level: max(32, 4c)")
     parser.add_argument("--max-output-tokens", type=int, default=128)
+    parser.add_argument(
+        "--output-spread",
+        default="0",
+        help="comma-separated spreads, each level run once per spread: output lengths cycle "
+        "over --max-output-tokens ± spread (bench.load --output-spread)",
+    )
     parser.add_argument("--prompt", default=DEFAULT_PROMPT)
     parser.add_argument("--label", default="engine")
     parser.add_argument("--json-out", default="")
@@ -89,23 +95,30 @@ async def _one(engine: Any, ids: list[int], params: Any, rid: str) -> dict[str, 
     return {"ttft": (first or end) - start, "gaps": gaps, "tokens": tokens, "e2e": end - start}
 
 
-async def _level(engine: Any, ids: list[int], ns: argparse.Namespace, c: int) -> dict[str, Any]:
+async def _level(
+    engine: Any, ids: list[int], ns: argparse.Namespace, c: int, spread: int
+) -> dict[str, Any]:
     from inference.engine.vllm_api import RequestOutputKind, SamplingParams
 
-    params = SamplingParams(
-        max_tokens=ns.max_output_tokens,
-        temperature=0.0,
-        ignore_eos=True,
-        output_kind=RequestOutputKind.DELTA,
-    )
+    params = [
+        SamplingParams(
+            max_tokens=length,
+            temperature=0.0,
+            ignore_eos=True,
+            output_kind=RequestOutputKind.DELTA,
+        )
+        for length in output_lengths(ns.max_output_tokens, spread)
+    ]
     n = ns.requests or max(32, 4 * c)
     serial = itertools.count()
-    await asyncio.gather(*(_one(engine, ids, params, f"warm-{c}-{i}") for i in range(c)))
+    await asyncio.gather(
+        *(_one(engine, ids, params[i % len(params)], f"warm-{c}-{i}") for i in range(c))
+    )
     done: list[dict[str, Any]] = []
 
     async def worker() -> None:
         while (i := next(serial)) < n:
-            done.append(await _one(engine, ids, params, f"bench-{c}-{i}"))
+            done.append(await _one(engine, ids, params[i % len(params)], f"bench-{c}-{i}"))
 
     start = time.monotonic()
     await asyncio.gather(*(worker() for _ in range(c)))
@@ -114,6 +127,7 @@ async def _level(engine: Any, ids: list[int], ns: argparse.Namespace, c: int) ->
     cpu = {"total_cpu_s": 0.0, "cores_used": 0.0, "max_process_busy_pct": 0.0}
     return {
         "concurrency": c,
+        "output_spread": spread,
         "processes": 0,
         "requests": len(done),
         "ok": len(done),
@@ -152,15 +166,16 @@ async def _run(ns: argparse.Namespace) -> dict[str, Any]:
         "levels": [],
     }
     levels = [int(x) for x in ns.concurrency.split(",") if x.strip()]
+    spreads = [int(x) for x in ns.output_spread.split(",") if x.strip()]
     try:
         for round_ in range(1, ns.rounds + 1):
             if round_ > 1 and ns.between:
                 await _between(ns.between, round_ - 1)
-            for c in levels:
-                level = await _level(engine, ids, ns, c)
+            for c, spread in itertools.product(levels, spreads):
+                level = await _level(engine, ids, ns, c, spread)
                 report["levels"].append({**level, "round": round_})
                 print(
-                    f"[{ns.label}] round {round_} concurrency {c}: "
+                    f"[{ns.label}] round {round_} concurrency {c} spread {spread}: "
                     f"{level['output_tokens_per_s']:.1f} out tok/s, "
                     f"TTFT p99 {level['ttft_ms']['p99']:.1f} ms",
                     file=sys.stderr,

@@ -53,7 +53,7 @@ def run_level(args: argparse.Namespace, concurrency: int) -> dict[str, Any]:
             index=i,
             workers=w,
             url=args.url,
-            body=args.body,
+            bodies=args.bodies,
             headers=args.headers,
             timeout_s=args.timeout,
             warmup=k,

@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import sys
 import time
 from collections.abc import Sequence
@@ -68,6 +69,18 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def output_lengths(mean: int, spread: int) -> list[int]:
+    """The output lengths the requests cycle through: every integer in ``mean ± spread`` once,
+    in a fixed shuffled order, so any whole number of cycles averages exactly ``mean``.
+    A spread keeps a closed loop of ``ignore_eos`` streams from finishing (and starting again)
+    in lockstep, as streams of one fixed length do."""
+    if not 0 <= spread < mean:
+        raise SystemExit(f"--output-spread must be at least 0 and below {mean}")
+    lengths = list(range(mean - spread, mean + spread + 1))
+    random.Random(mean * 1000 + spread).shuffle(lengths)
+    return lengths
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of the load-test command (the default subcommand)."""
     p = argparse.ArgumentParser(
@@ -94,6 +107,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="measured requests per level (default max(32, 4*concurrency))",
     )
     p.add_argument("--max-output-tokens", type=_positive_int, default=64)
+    p.add_argument(
+        "--output-spread",
+        type=_non_negative_int,
+        default=0,
+        help="vary max_output_tokens over --max-output-tokens ± this many tokens, request by "
+        "request, with the same mean (default 0: every request the same length)",
+    )
     p.add_argument(
         "--processes",
         type=_positive_int,
@@ -154,7 +174,8 @@ def run_main(argv: Sequence[str]) -> int:
     if args.api_key:
         headers["Authorization"] = f"Bearer {args.api_key}"
     args.url = args.base_url.rstrip("/") + "/responses"
-    args.body = json.dumps(body).encode()
+    lengths = output_lengths(args.max_output_tokens, args.output_spread)
+    args.bodies = tuple(json.dumps({**body, "max_output_tokens": n}).encode() for n in lengths)
     args.headers = headers
 
     report: dict[str, Any] = {
@@ -167,6 +188,7 @@ def run_main(argv: Sequence[str]) -> int:
             "concurrency": args.concurrency,
             "requests": args.requests,
             "max_output_tokens": args.max_output_tokens,
+            "output_spread": args.output_spread,
             "processes": args.processes,
             "warmup": args.warmup,
             "ignore_eos": args.ignore_eos,
@@ -201,7 +223,8 @@ def run_main(argv: Sequence[str]) -> int:
 
     print(
         f"### {args.label}: {args.url} model={args.model} "
-        f"max_output_tokens={args.max_output_tokens} ignore_eos={args.ignore_eos}\n"
+        f"max_output_tokens={args.max_output_tokens}±{args.output_spread} "
+        f"ignore_eos={args.ignore_eos}\n"
     )
     print(markdown_table(report["levels"]))
     return 1 if any(lv["errors"] or lv["fatal"] for lv in report["levels"]) else 0

@@ -3,11 +3,13 @@
 Reads a run folder: `engine.json` (bench.engine with `--rounds`, each level tagged with its
 round), `wW-cC-rR.json` (bench.load: W Sanic workers, C streams, Portico round R, which ran
 between ceiling rounds R and R+1; `pW-...` the same with the processes pinned to CPUs),
-`cpu-wW-cC-rR.json` (bench.cpu over that load) and `gauges-wW-cC-rR.txt` (the engine's running
+`vW-...` with output lengths varied around the same mean (bench.load --output-spread; its
+ceiling is engine.json's levels with an output_spread), `cpu-wW-cC-rR.json` (bench.cpu over
+that load) and `gauges-wW-cC-rR.txt` (the engine's running
 and waiting requests scraped from /metrics during it). Prints markdown: every load's tok/s by
 round with medians and ratios to the ceiling; each Portico load against the mean of the two
-ceiling loads around it; W workers against 1 worker in the same round; pinned against
-unpinned; the engine's batch during each load; the CPU per process role of the last round.
+ceiling loads around it; W workers against 1 worker in the same round; pinned and varied
+against plain; the engine's batch during each load; the CPU per process role of the last round.
 
     python -m bench.rounds RUN_DIR
 """
@@ -24,9 +26,10 @@ from typing import Any
 
 from bench.cpu import table
 
-LOAD = re.compile(r"^([wp])(\d+)-c(\d+)-r(\d+)$")
+LOAD = re.compile(r"^([wpv])(\d+)-c(\d+)-r(\d+)$")
 SAMPLE = re.compile(r"^([a-z_]+)(\{[^}]*\})? ([0-9.e+-]+)$")
-MODES = {"w": "", "p": ", pinned"}
+KIND = re.compile(r'kind="([a-z]+)"')
+MODES = {"w": "", "p": ", pinned", "v": ", varied lengths"}
 
 
 def _loads(run: Path, mode: str = "w") -> dict[tuple[int, int, int], dict[str, Any]]:
@@ -40,13 +43,18 @@ def _loads(run: Path, mode: str = "w") -> dict[tuple[int, int, int], dict[str, A
     return found
 
 
-def _ceiling(run: Path) -> dict[tuple[int, int], dict[str, Any]]:
-    """(streams, round) -> the engine-only level."""
+def _ceiling(run: Path, mode: str = "w") -> dict[tuple[int, int], dict[str, Any]]:
+    """(streams, round) -> the engine-only level with the mode's output lengths: varied for
+    the `v` loads, fixed for the others."""
     path = run / "engine.json"
     if not path.exists():
         return {}
     levels = json.loads(path.read_text())["levels"]
-    return {(lv["concurrency"], lv.get("round", 1)): lv for lv in levels}
+    return {
+        (lv["concurrency"], lv.get("round", 1)): lv
+        for lv in levels
+        if bool(lv.get("output_spread", 0)) == (mode == "v")
+    }
 
 
 def _tok(level: dict[str, Any]) -> float:
@@ -59,7 +67,7 @@ def _p99(level: dict[str, Any]) -> float:
 
 def by_round(run: Path, mode: str = "w") -> list[str]:
     """Every load's tok/s by round, the median, its ratio to the ceiling's median, TTFT p99."""
-    loads, ceiling = _loads(run, mode), _ceiling(run)
+    loads, ceiling = _loads(run, mode), _ceiling(run, mode)
     rounds = sorted({r for *_, r in loads} | {r for _, r in ceiling})
     lines = [
         "| streams | what | " + " | ".join(f"round {r}" for r in rounds) + " | median | "
@@ -97,7 +105,7 @@ def by_round(run: Path, mode: str = "w") -> list[str]:
 
 def bracketed(run: Path, mode: str = "w") -> list[str]:
     """Each Portico load against the mean of the ceiling loads just before and after it."""
-    loads, ceiling = _loads(run, mode), _ceiling(run)
+    loads, ceiling = _loads(run, mode), _ceiling(run, mode)
     lines = [
         "| streams | workers | round | tok/s | ceiling around it | ratio |",
         "|---:|---:|---:|---:|---:|---:|",
@@ -128,14 +136,18 @@ def against_one_worker(run: Path, mode: str = "w") -> list[str]:
     return lines
 
 
-def pinned_against_unpinned(run: Path) -> list[str]:
-    """Pinned / unpinned, same workers, streams and round."""
-    plain, pinned = _loads(run, "w"), _loads(run, "p")
+def against_fixed_unpinned(run: Path, mode: str) -> list[str]:
+    """A mode's loads (pinned, varied lengths) / the plain loads, same workers, streams and
+    round."""
+    plain, other = _loads(run, "w"), _loads(run, mode)
     ratios: dict[tuple[int, int], list[float]] = defaultdict(list)
-    for key, level in sorted(pinned.items(), key=lambda kv: kv[0][2]):
+    for key, level in sorted(other.items(), key=lambda kv: kv[0][2]):
         if key in plain:
             ratios[key[:2]].append(_tok(level) / _tok(plain[key]))
-    lines = ["| streams | workers | pinned / unpinned, by round | median |", "|---:|---:|---|---:|"]
+    lines = [
+        f"| streams | workers | {MODES[mode].strip(', ')} / plain, by round | median |",
+        "|---:|---:|---|---:|",
+    ]
     for (w, c), values in sorted(ratios.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         listed = ", ".join(f"{v:.2f}" for v in values)
         lines.append(f"| {c} | {w} | {listed} | {statistics.median(values):.2f} |")
@@ -144,7 +156,8 @@ def pinned_against_unpinned(run: Path) -> list[str]:
 
 def _scrapes(text: str) -> list[tuple[float, dict[str, float]]]:
     """gauges-*.txt: `at SECONDS` lines, each followed by /metrics samples; per scrape, the
-    samples summed by name (over their labels)."""
+    samples summed by name over their labels, except a `kind` label, which stays in the key
+    (`name:kind`)."""
     scrapes: list[tuple[float, dict[str, float]]] = []
     for line in text.splitlines():
         if line.startswith("at "):
@@ -152,14 +165,15 @@ def _scrapes(text: str) -> list[tuple[float, dict[str, float]]]:
             continue
         sample = SAMPLE.match(line.strip())
         if sample and scrapes:
-            name, _, value = sample.groups()
-            scrapes[-1][1][name] += float(value)
+            name, labels, value = sample.groups()
+            kind = KIND.search(labels or "")
+            scrapes[-1][1][f"{name}:{kind.group(1)}" if kind else name] += float(value)
     return scrapes
 
 
 def _batch(text: str) -> dict[str, float] | None:
-    """Running requests (mean of the scrapes); steps/s and output tokens per step between the
-    first and the last scrape."""
+    """Running requests (mean and least of the scrapes); steps/s and output tokens per step
+    between the first and the last scrape."""
     scrapes = _scrapes(text)
     if len(scrapes) < 2:
         return None
@@ -168,16 +182,29 @@ def _batch(text: str) -> dict[str, float] | None:
     steps = last["portico_engine_steps_total"] - first["portico_engine_steps_total"]
     tokens = last["portico_output_tokens_total"] - first["portico_output_tokens_total"]
     running = [s.get("portico_engine_requests_running", 0.0) for _, s in scrapes]
+
+    def delta(key: str) -> float:
+        return last.get(key, 0.0) - first.get(key, 0.0)
+
+    kinds = {k: delta(f"portico_engine_steps_by_kind_total:{k}") for k in ("prefill", "decode")}
     return {
+        "prefill_share": kinds["prefill"] / sum(kinds.values()) if sum(kinds.values()) else -1,
         "running": statistics.mean(running),
+        "running_min": min(running),
         "steps_per_s": steps / (t1 - t0) if t1 > t0 else 0.0,
         "tokens_per_step": tokens / steps if steps else 0.0,
     }
 
 
+def _share(value: float) -> str:
+    return "-" if value < 0 else f"{100 * value:.0f} %"
+
+
 def engine_batch(run: Path) -> list[str]:
-    """The engine during each load (from /metrics): its running batch, steps per second,
-    output tokens per step (medians of the rounds)."""
+    """The engine during each load (from /metrics): its running batch (mean and least of the
+    scrapes), steps per second, output tokens per step, and where the sidecar ran with vLLM's
+    iteration details the share of steps that ran prompt tokens (medians of the rounds; "-"
+    where not reported)."""
     seen: dict[tuple[str, int, int], list[dict[str, float]]] = defaultdict(list)
     for path in run.glob("gauges-*.txt"):
         match = LOAD.match(path.stem.removeprefix("gauges-"))
@@ -185,8 +212,9 @@ def engine_batch(run: Path) -> list[str]:
         if match and batch:
             seen[(match.group(1), int(match.group(2)), int(match.group(3)))].append(batch)
     lines = [
-        "| streams | what | running | steps/s | output tokens per step |",
-        "|---:|---|---:|---:|---:|",
+        "| streams | what | running | running, least | steps/s | output tokens per step | "
+        "steps with prompt tokens |",
+        "|---:|---|---:|---:|---:|---:|---:|",
     ]
     for (mode, w, c), got in sorted(seen.items(), key=lambda kv: (kv[0][2], kv[0][0], kv[0][1])):
 
@@ -195,7 +223,8 @@ def engine_batch(run: Path) -> list[str]:
 
         lines.append(
             f"| {c} | {w} worker{'s' * (w > 1)}{MODES[mode]} | {median('running'):.0f} | "
-            f"{median('steps_per_s'):.0f} | {median('tokens_per_step'):.0f} |"
+            f"{median('running_min'):.0f} | {median('steps_per_s'):.0f} | "
+            f"{median('tokens_per_step'):.0f} | {_share(median('prefill_share'))} |"
         )
     return lines if seen else []
 
@@ -225,7 +254,7 @@ def cpu_by_role(run: Path, mode: str = "w") -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     run = Path((sys.argv[1:] if argv is None else argv)[0])
     parts: list[tuple[str, list[str]]] = []
-    for mode, name in (("w", ""), ("p", " (pinned)")):
+    for mode, name in (("w", ""), ("p", " (pinned)"), ("v", " (varied lengths)")):
         if not _loads(run, mode):
             continue
         parts += [
@@ -234,7 +263,8 @@ def main(argv: list[str] | None = None) -> int:
             (f"More workers against 1 worker, same round{name}", against_one_worker(run, mode)),
         ]
     parts += [
-        ("Pinned against unpinned, same round", pinned_against_unpinned(run)),
+        ("Pinned against unpinned, same round", against_fixed_unpinned(run, "p")),
+        ("Varied output lengths against fixed, same round", against_fixed_unpinned(run, "v")),
         ("The engine's batch during each load (/metrics)", engine_batch(run)),
     ]
     parts += [(f"CPU per process role{name}", cpu_by_role(run, m)) for m, name in MODES.items()]

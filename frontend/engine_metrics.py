@@ -79,6 +79,17 @@ class EngineFigures:
             "Engine steps (scheduler iterations) since the sidecar started",
             value=s.engine_steps,
         )
+        if not (s.engine_prefill_steps or s.engine_decode_steps):
+            return  # no iteration details from vLLM (--enable-logging-iteration-details)
+        steps = CounterMetricFamily(
+            "portico_engine_steps_by_kind",
+            "Engine steps that ran prompt tokens (prefill) or only generation (decode); "
+            "counted with vLLM's --enable-logging-iteration-details",
+            labels=["kind"],
+        )
+        steps.add_metric(["prefill"], s.engine_prefill_steps)
+        steps.add_metric(["decode"], s.engine_decode_steps)
+        yield steps
 
 
 async def engine_figures(sidecar: SidecarClient | None, ready: bool) -> list[EngineFigures]:

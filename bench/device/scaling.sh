@@ -8,10 +8,16 @@
 # frontend with py-spy (.whl/py_spy-*.whl) during a longer load. MODES="unpinned pinned" runs
 # every Portico round twice, the second time with the engine core alone on ENGINE_CPUS, the
 # sidecar and the frontends on SERVER_CPUS and the load on the rest (taskset on the live
-# processes; the order of the modes alternates by round). Every load also scrapes /metrics at
-# both ends of bench.cpu's window (gauges-*.txt): the engine's running and waiting requests,
-# its steps and the output tokens (bench.rounds: steps per second, tokens per step).
+# processes; the order of the modes alternates by round); the mode "varied" runs it with output
+# lengths spread over TOKENS ± SPREAD (bench.load --output-spread; the ceiling then runs each
+# level with both, bench.engine --output-spread 0,SPREAD), so that the closed loop's streams do
+# not finish and restart in lockstep. Every load also scrapes /metrics every GAUGE_EVERY s
+# through bench.cpu's window (gauges-*.txt): the engine's running and waiting requests, its
+# steps and the output tokens (bench.rounds: running batch and its low, steps per second,
+# tokens per step).
 #   bash bench/device/scaling.sh     # $OUT/scaling.md (bench.rounds) and $OUT/scaling.tar.gz
+# SIDECAR_FLAGS go to the sidecar only (e.g. "--prefill-window-ms 50
+# --enable-logging-iteration-details": the step kinds in the engine table).
 # CEILING=0 leaves the ceiling out (Portico rounds only: ENGINE="--fake" NAME=fake-model tries
 # the script on a CPU).
 set -uo pipefail
@@ -24,7 +30,8 @@ PROCS=${PROCS:-8}; TOKENS=${TOKENS:-128}; SHARDS=${SHARDS:-2}; WORKERS=${WORKERS
 ROUNDS=${ROUNDS:-3}; CEILING=${CEILING:-1}; SETTLE=${SETTLE:-6}; WINDOW=${WINDOW:-6}
 MODES=${MODES:-unpinned}; LAST_CPU=$(( $(nproc) - 1 ))
 ENGINE_CPUS=${ENGINE_CPUS:-0,1}; SERVER_CPUS=${SERVER_CPUS:-2-7}; CLIENT_CPUS=${CLIENT_CPUS:-8-$LAST_CPU}
-PROFILE=${PROFILE:-0}; PROFILE_W=${PROFILE_W:-2}
+SIDECAR_FLAGS=${SIDECAR_FLAGS:-}; PROFILE=${PROFILE:-0}; PROFILE_W=${PROFILE_W:-2}; SPREAD=${SPREAD:-64}; GAUGE_EVERY=${GAUGE_EVERY:-0.25}
+SPREADS=0; [[ " $MODES " == *" varied "* ]] && SPREADS=0,$SPREAD
 export PATH=$PWD/.redis:$PATH LD_LIBRARY_PATH=$PWD/.redis:${LD_LIBRARY_PATH:-}
 OUT=${OUT:-/tmp/portico-out}; mkdir -p "$OUT"
 stamp() { echo "[$(date +%T)] $*"; }
@@ -46,7 +53,7 @@ pin() {  # pin pinned|unpinned: set the CPUs of the live sidecar and frontends
 scrape() {  # the engine's batch, steps and the output tokens, with the time
   echo "at $(date +%s.%N)"
   curl -s "http://127.0.0.1:$1/metrics" | grep -E \
-    "^portico_(engine_requests_(running|waiting)|engine_steps_total|output_tokens_total)"
+    "^portico_(engine_requests_(running|waiting)|engine_steps(_by_kind)?_total|output_tokens_total)"
 }
 portico_round() {  # ROUND, RUN, SIDE from the environment
   local order=$WORKERS modes=$MODES prefix
@@ -56,18 +63,22 @@ portico_round() {  # ROUND, RUN, SIDE from the environment
   fi
   for M in $modes; do
     pin "$M"; prefix=""; [ "$M" = pinned ] && prefix="taskset -c $CLIENT_CPUS"
+    spread=0; [ "$M" = varied ] && spread=$SPREAD
     for W in $order; do
       for C in ${LEVELS//,/ }; do
-        L=w$W-c$C-r$ROUND; [ "$M" = pinned ] && L=p$W-c$C-r$ROUND
+        L=w$W-c$C-r$ROUND; [ "$M" = pinned ] && L=p$W-c$C-r$ROUND; [ "$M" = varied ] && L=v$W-c$C-r$ROUND
         PORT=$(( 8600 + W ))
-        (sleep "$SETTLE"; scrape "$PORT"; sleep "$WINDOW"; scrape "$PORT") >"$RUN/gauges-$L.txt" 2>&1 &
+        (sleep "$SETTLE"; end=$(( $(date +%s%N) / 1000000 + WINDOW * 1000 ))
+         while (( $(date +%s%N) / 1000000 < end )); do scrape "$PORT"; sleep "$GAUGE_EVERY"; done
+         scrape "$PORT") >"$RUN/gauges-$L.txt" 2>&1 &
         G=$!
         python3 -m bench.cpu --root "$SIDE" --root "$(cat "$RUN/fe-w$W.pid")" --settle "$SETTLE" \
           --window "$WINDOW" --json-out "$RUN/cpu-$L.json" -- \
           $prefix python3 -m bench.load --base-url "http://127.0.0.1:$PORT/v1" --model "$NAME" \
           --concurrency "$C" --requests "$REQUESTS" --max-output-tokens "$TOKENS" \
-          --processes "$PROCS" --label "$L" --extra-body '{"store": false}' \
-          --json-out "$RUN/$L.json" 2>&1 | grep -E "^\| *[0-9]" | sed "s/^/$L /"
+          --output-spread "$spread" --processes "$PROCS" --label "$L" \
+          --extra-body '{"store": false}' --json-out "$RUN/$L.json" 2>&1 |
+          grep -E "^\| *[0-9]" | sed "s/^/$L /"
         wait "$G"
       done
     done
@@ -87,7 +98,7 @@ trap cleanup EXIT
 redis-server --port 0 --unixsocket "$RUN/redis.sock" --save '' --appendonly no \
   >"$RUN/redis.log" 2>&1 &
 REDIS=$!; T0=$(date +%s)
-python3 -m inference --socket "$RUN/sidecar.sock" --api-server-count "$SHARDS" $ENGINE \
+python3 -m inference --socket "$RUN/sidecar.sock" --api-server-count "$SHARDS" $ENGINE $SIDECAR_FLAGS \
   >"$RUN/sidecar.log" 2>&1 &
 SIDE=$!; export SIDE
 for _ in $(seq 600); do  # the handshake answers once every shard does
@@ -108,8 +119,9 @@ done
 stamp "frontends of $WORKERS workers up; $(nproc) CPUs: $(lscpu | grep -E '^(Model name|Thread|Core|Socket)' | tr -s ' ' | paste -sd';')"
 if [ "$CEILING" = 1 ]; then
   python3 -m bench.engine $ENGINE --concurrency "$LEVELS" --requests "$REQUESTS" \
-    --max-output-tokens "$TOKENS" --rounds "$ROUNDS" --between "bash $0 round" \
-    --json-out "$RUN/engine.json" 2>&1 | grep -E "^\[engine\]|^[wp][0-9]|^pinned|Error|Traceback"
+    --max-output-tokens "$TOKENS" --output-spread "$SPREADS" --rounds "$ROUNDS" \
+    --between "bash $0 round" --json-out "$RUN/engine.json" 2>&1 |
+    grep -E "^\[engine\]|^[wpv][0-9]|^pinned|Error|Traceback"
 else
   for ROUND in $(seq $(( ROUNDS - 1 ))); do export ROUND; portico_round; done
 fi

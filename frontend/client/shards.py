@@ -150,6 +150,8 @@ class ShardedSidecarClient:
             preemptions=sum(r.preemptions for r in replies),
             figures_at=fresh.figures_at,
             engine_steps=sum(r.engine_steps for r in replies),
+            engine_prefill_steps=sum(r.engine_prefill_steps for r in replies),
+            engine_decode_steps=sum(r.engine_decode_steps for r in replies),
         )
 
     async def start(self) -> None:

@@ -25,6 +25,15 @@ def build_parser(base: argparse.ArgumentParser) -> FlexibleArgumentParser:
         action="store_true",
         help="accepted for vLLM compatibility; auto tool choice is on whenever a parser is set",
     )
+    portico = parser.add_argument_group("portico engine-side flags")
+    portico.add_argument(
+        "--prefill-window-ms",
+        type=float,
+        default=0.0,
+        help="while other generations run, hold a new one until the next multiple of this "
+        "many milliseconds, so arrivals enter the engine together and their prefill shares "
+        "steps (0: off; engine/prefill_window.py)",
+    )
     AsyncEngineArgs.add_cli_args(parser)  # every engine flag, --reasoning-parser included
     return parser
 

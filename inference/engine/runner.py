@@ -37,6 +37,7 @@ from inference.protocol import (
 from . import chat, sampling, tools
 from .args import engine_args
 from .figures import EngineFigures
+from .prefill_window import PrefillWindow
 from .reasoning import NoReasoning, ParsedReasoning, ReasoningSplit
 from .slot import Slot
 from .vllm_api import (
@@ -162,6 +163,8 @@ class VllmEngine:
         names = namespace.served_model_name or [namespace.model]
         self.model_names = [names] if isinstance(names, str) else list(names)
         self.total = 0
+        self.active = 0  # generations in the engine from this process
+        self.window = PrefillWindow(namespace.prefill_window_ms / 1000.0)
 
     def handshake(self) -> Handshake:
         return Handshake(
@@ -210,10 +213,12 @@ class VllmEngine:
             params = sampling.sampling_params(request, max_tokens)
         except INVALID as exc:
             raise RequestError(ErrorCode.INVALID_REQUEST, str(exc)) from None
+        await self.window.enter(busy=self.active > 0)
         stream = self.engine.generate(
             tokens_input(prompt), params, engine_request_id(request), priority=request.priority
         )
         self.total += 1
+        self.active += 1
         try:
             try:  # the first output surfaces every validation error before STARTED
                 first = await anext(stream)
@@ -229,6 +234,7 @@ class VllmEngine:
             async for event in self._deltas(request, first, stream, len(prompt)):
                 yield event
         finally:
+            self.active -= 1
             await stream.aclose()  # vLLM aborts the engine request if it is still running
 
     async def _deltas(
@@ -307,6 +313,8 @@ class VllmEngine:
             preemptions=figures.preemptions,
             figures_at=figures.updated,
             engine_steps=figures.steps,
+            engine_prefill_steps=figures.prefill_steps,
+            engine_decode_steps=figures.decode_steps,
         )
 
     async def shutdown(self) -> None:

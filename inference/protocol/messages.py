@@ -285,6 +285,10 @@ class StatsReply(Struct):
     # engine steps since the sidecar started (each step's figures reach one shard: shards'
     # counts add up)
     engine_steps: int = 0
+    # engine steps that ran prompt tokens (prefill) or only generation (decode); counted
+    # where vLLM's --enable-logging-iteration-details is on (0 otherwise; shards add up)
+    engine_prefill_steps: int = 0
+    engine_decode_steps: int = 0
 
 
 class Error(Struct):

@@ -61,5 +61,42 @@ portico_output_tokens_total{model="m"} 400000.0
 """
     (tmp_path / "gauges-w2-c512-r1.txt").write_text(scrapes)
     text = "\n".join(rounds.engine_batch(tmp_path))
-    # 1,000 steps in 10 s, 300,000 tokens over them
-    assert "| 512 | 2 workers | 490 | 100 | 300 |" in text
+    # 1,000 steps in 10 s, 300,000 tokens over them; the least of the running batch is 480
+    assert "| 512 | 2 workers | 490 | 480 | 100 | 300 | - |" in text
+
+
+def test_steps_by_kind_between_two_scrapes(tmp_path: Path) -> None:
+    scrapes = """at 100.0
+portico_engine_requests_running 500.0
+portico_engine_steps_total 1000.0
+portico_engine_steps_by_kind_total{kind="prefill"} 100.0
+portico_engine_steps_by_kind_total{kind="decode"} 900.0
+at 110.0
+portico_engine_requests_running 500.0
+portico_engine_steps_total 1500.0
+portico_engine_steps_by_kind_total{kind="prefill"} 200.0
+portico_engine_steps_by_kind_total{kind="decode"} 1300.0
+"""
+    (tmp_path / "gauges-v4-c512-r2.txt").write_text(scrapes)
+    text = "\n".join(rounds.engine_batch(tmp_path))
+    # 100 of the 500 steps between the scrapes ran prompt tokens
+    assert "| 512 | 4 workers, varied lengths | 500 | 500 | 50 | 0 | 20 % |" in text
+
+
+def test_varied_loads_against_their_own_ceiling_and_the_fixed_loads(tmp_path: Path) -> None:
+    run = _run(tmp_path)
+    varied = [_level(256, 40_000, round=r, output_spread=64) for r in (1, 2, 3)]
+    engine = json.loads((run / "engine.json").read_text())
+    (run / "engine.json").write_text(json.dumps({"levels": engine["levels"] + varied}))
+    for (w, r), tok in {(1, 1): 30_000, (2, 1): 44_000}.items():
+        (run / f"v{w}-c256-r{r}.json").write_text(json.dumps({"levels": [_level(256, tok)]}))
+    fixed = "\n".join(rounds.by_round(run))
+    assert "| 256 | engine-only | 20,000 | 30,000 | 22,000 | 22,000 | 1.00 |" in fixed
+    text = "\n".join(rounds.by_round(run, "v"))
+    assert "| 256 | engine-only | 40,000 | 40,000 | 40,000 | 40,000 | 1.00 |" in text
+    assert "| 256 | Portico, 2 workers | 44,000 |  |  | 44,000 | 1.10 |" in text
+    text = "\n".join(rounds.against_fixed_unpinned(run, "v"))
+    assert "varied lengths / plain" in text
+    assert "| 256 | 1 | 1.50 | 1.50 |" in text  # 30,000 against w1-c256-r1's 20,000
+    assert "| 256 | 2 | 2.00 | 2.00 |" in text
+    assert "\n".join(rounds.against_one_worker(run, "v")).endswith("| 256 | 2 | 1.47 | 1.47 |")

@@ -8,6 +8,7 @@ import asyncio
 import time
 from pathlib import Path
 
+import msgspec
 import pytest
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
@@ -229,3 +230,18 @@ def test_metric_names_follow_prometheus_conventions() -> None:
             assert family.name.endswith("_seconds"), family.name
         for s in family.samples:
             assert set(s.labels) <= allowed, (family.name, s.labels)
+
+
+def test_steps_by_kind_appear_with_vllm_iteration_details() -> None:
+    """The prefill / decode split exists only where vLLM reports iteration details."""
+    assert "portico_engine_steps_by_kind_total" not in samples(
+        metrics.exposition([EngineFigures(FIGURES)])[0].decode()
+    )
+    detailed = msgspec.structs.replace(
+        FIGURES,
+        engine_prefill_steps=7,
+        engine_decode_steps=93,
+    )
+    body = metrics.exposition([EngineFigures(detailed)])[0].decode()
+    assert 'portico_engine_steps_by_kind_total{kind="prefill"} 7.0' in body
+    assert 'portico_engine_steps_by_kind_total{kind="decode"} 93.0' in body

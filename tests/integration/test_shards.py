@@ -2,7 +2,8 @@
 vLLM's engine core and two shard processes, each an AsyncLLM client with its own socket
 (inference/engine/shards.py). Generations spread over both shards, a cancel by id finds
 the shard that runs it, STATS adds the shards up, and SIGINT stops everything cleanly; with
-two data-parallel engine cores too."""
+two data-parallel engine cores too. The shards hold new generations to a 20 ms window
+(`--prefill-window-ms`) and count prefill and decode steps (vLLM's iteration details)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from inference.embedded_model import default_model_dir
 from inference.protocol import ChatMessage, GenerateRequest, Role, Sampling
@@ -28,7 +30,14 @@ from tests.stack import Stack, sidecar_client
 def sharded_stack() -> Iterator[Stack]:
     model = ["--model", OTHER_MODEL, "--served-model-name", MODEL] if OTHER_MODEL else []
     stack = Stack(
-        *model, *ENGINE_ARGS, "--api-server-count", "2", env={"VLLM_CPU_KVCACHE_SPACE": "1"}
+        *model,
+        *ENGINE_ARGS,
+        "--api-server-count",
+        "2",
+        "--prefill-window-ms",
+        "20",
+        "--enable-logging-iteration-details",
+        env={"VLLM_CPU_KVCACHE_SPACE": "1"},
     ).start(timeout=600)
     yield stack
     assert stack.stop() == 0, stack.log()
@@ -55,6 +64,38 @@ def test_generations_spread_over_both_shards(sharded_stack: Stack) -> None:
     totals = sharded_stack.shard_totals()
     assert len(totals) == 2 and sum(totals) >= 6 and min(totals) >= 2, totals  # in turn
     assert sharded_stack.stats().total_requests == sum(totals)
+
+
+def test_held_generations_all_run_and_the_step_kinds_add_up(sharded_stack: Stack) -> None:
+    """Generations that arrive while others run wait for the window's boundary, then all
+    run; the shards' prefill and decode steps add up on STATS and /metrics."""
+    client = sharded_stack.async_openai()
+
+    async def burst() -> list[int]:
+        replies = await asyncio.gather(
+            *(
+                client.responses.create(model=MODEL, input=f"Count to {n}.", max_output_tokens=6)
+                for n in range(8)
+            )
+        )
+        return [reply.usage.output_tokens for reply in replies if reply.usage]
+
+    assert [n > 0 for n in asyncio.run(burst())] == [True] * 8
+    stats = sharded_stack.stats()
+    assert stats.engine_prefill_steps >= 1 and stats.engine_decode_steps >= 5, stats
+    assert stats.engine_prefill_steps + stats.engine_decode_steps <= stats.engine_steps
+    text = httpx.get(sharded_stack.url("/metrics"), timeout=30).text
+    kinds = {
+        s.labels["kind"]: s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == "portico_engine_steps_by_kind_total"
+    }
+    # the engine is idle now: the scrape's STATS finds the same counts
+    assert kinds == {
+        "prefill": stats.engine_prefill_steps,
+        "decode": stats.engine_decode_steps,
+    }
 
 
 def test_a_background_response_is_cancelled_on_its_shard(sharded_stack: Stack) -> None:

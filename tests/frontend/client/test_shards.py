@@ -218,9 +218,17 @@ async def test_the_engine_steps_of_the_shards_add_up(socket_path: Path) -> None:
     async with shards(socket_path, 2) as servers, sharded(socket_path) as client:
         assert await wait_for(lambda: client.ready, timeout=5)
         for server, steps in zip(servers, (6, 3), strict=True):
-            reply = StatsReply(running=0, engine_figures=True, engine_steps=steps)
+            reply = StatsReply(
+                running=0,
+                engine_figures=True,
+                engine_steps=steps,
+                engine_prefill_steps=steps // 3,
+                engine_decode_steps=steps - steps // 3,
+            )
             server.engine.stats = lambda reply=reply: reply  # type: ignore[method-assign,misc]
-        assert (await client.stats()).engine_steps == 9
+        stats = await client.stats()
+        assert stats.engine_steps == 9
+        assert (stats.engine_prefill_steps, stats.engine_decode_steps) == (3, 6)
 
 
 async def test_admission_is_shared_out_over_the_shards(socket_path: Path) -> None:

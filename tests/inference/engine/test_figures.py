@@ -11,7 +11,12 @@ import pytest
 pytest.importorskip("vllm")
 
 from vllm.v1.metrics.loggers import StatLoggerManager
-from vllm.v1.metrics.stats import IterationStats, PrefixCacheStats, SchedulerStats
+from vllm.v1.metrics.stats import (
+    IterationStats,
+    PrefixCacheStats,
+    SchedulerIterationDetails,
+    SchedulerStats,
+)
 
 from inference.engine.figures import EngineFigures
 
@@ -81,3 +86,32 @@ def test_steps_are_the_scheduler_figures_received() -> None:
         logger.record(step(2, 0, 0.1, 0, 0), None, engine_idx=0)
     logger.record(None, preempting(0), engine_idx=0)
     assert figures.steps == 3
+
+
+def detailed(ctx_tokens: int, dummy: bool = False) -> SchedulerStats:
+    """A step's scheduler stats with vLLM's iteration details attached."""
+    stats = step(4, 0, 0.1, 0, 0)
+    stats.iteration_details = SchedulerIterationDetails(
+        iteration_index=0,
+        num_ctx_requests=1 if ctx_tokens else 0,
+        num_ctx_tokens=ctx_tokens,
+        num_generation_requests=4,
+        num_generation_tokens=4,
+        elapsed_ms=0.2,
+        is_dummy=dummy,
+    )
+    return stats
+
+
+def test_iteration_details_split_the_steps_into_prefill_and_decode() -> None:
+    """With vLLM's --enable-logging-iteration-details each step says whether it ran prompt
+    tokens; without them no step is given a kind."""
+    figures = EngineFigures()
+    logger = adapter(figures, [0])
+    logger.record(detailed(120), None, engine_idx=0)
+    logger.record(detailed(0), None, engine_idx=0)
+    logger.record(detailed(0), None, engine_idx=0)
+    logger.record(detailed(0, dummy=True), None, engine_idx=0)  # a DP dummy step
+    logger.record(step(4, 0, 0.1, 0, 0), None, engine_idx=0)  # no details
+    assert figures.steps == 5
+    assert (figures.prefill_steps, figures.decode_steps) == (1, 2)
