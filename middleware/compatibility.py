@@ -22,6 +22,8 @@ def register(app: Sanic) -> None:
             return
         name = extensions.refused_field(request.json)
         if name is not None:
-            raise InvalidRequest(f"Unknown parameter: '{name}'.", param=name)
+            raise InvalidRequest(
+                f"Unknown parameter: '{name}'.", param=name, code="unknown_parameter"
+            )
 
     app.register_middleware(refuse_extensions, "request", priority=80)

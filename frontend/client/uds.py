@@ -105,11 +105,14 @@ class UdsGeneration:
         self.finished = False
 
     async def batches(self) -> AsyncIterator[list[Delta | Final]]:
-        """Deltas as they arrive, several per batch when the sidecar is ahead; FINAL last."""
+        """Deltas as they arrive, several per batch when the sidecar is ahead; FINAL last.
+        An ERROR raises, after the deltas read before it (the same read included)."""
         while not self.finished:
             batch: list[Delta | Final] = []
             for message in await self.connection.receive_batch():
                 if isinstance(message, Error):
+                    if batch:  # what the engine said before failing is the response's too
+                        yield batch
                     raise _error(message)
                 if isinstance(message, (Delta, Final)):
                     batch.append(message)

@@ -60,10 +60,14 @@ async def relay(request: Request, run: ResponseRun, mode: StreamMode) -> None:
         await response.send(data)
 
     async def keep_alive() -> None:
+        # Wake when the stream will have been silent for a whole interval (not on a fixed
+        # grid, which let up to two intervals pass without a byte).
         while True:
-            await asyncio.sleep(ping_interval)
-            if time.monotonic() - last_send >= ping_interval:
+            idle = time.monotonic() - last_send
+            if idle >= ping_interval:
                 await send(idle_frame(extras))
+            else:
+                await asyncio.sleep(ping_interval - idle)
 
     pinger = asyncio.create_task(keep_alive())
     try:

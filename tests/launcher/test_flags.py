@@ -207,3 +207,63 @@ def test_readme_documents_every_setting() -> None:
         assert any(f"`{s.flag}`" in row for row in rows), s.flag
     for flag in NOT_BUILT:
         assert f"`{flag}`" in section, flag
+
+
+# The migration guide's quick start (shared/product/migration-guide.md, section 2), whose
+# `python -m vllm.entrypoints.openai.api_server` line becomes `portico serve`.
+GUIDE_QUICK_START = [
+    "--model", "/models/m",
+    "--responses-compatibility-mode",
+    "--responses-ping-interval-seconds", "15",
+    "--responses-default-service-tier", "auto",
+    "--responses-allowed-service-tiers", "auto,default",
+]  # fmt: skip
+# Section 5's recommended flags, with a value each.
+GUIDE_FLAGS = {
+    "--responses-ping-interval-seconds": "15",
+    "--max-request-body-bytes": "1048576",
+    "--max-stream-event-bytes": "65536",
+    "--responses-tool-timeout": "300",
+    "--responses-stream-buffer-max-bytes": "1048576",
+    "--responses-default-service-tier": "default",
+    "--responses-allowed-service-tiers": "auto,default",
+}
+
+
+def test_the_migration_guides_quick_start_is_porticos() -> None:
+    launch = parse(GUIDE_QUICK_START, environ={})
+    assert launch.model == "/models/m" and launch.sidecar_args == []
+    assert launch.frontend_env == {
+        "PORTICO_COMPATIBILITY_MODE": "true",
+        "PORTICO_SSE_PING_INTERVAL": "15.0",
+        "PORTICO_DEFAULT_SERVICE_TIER": "auto",
+        "PORTICO_ALLOWED_SERVICE_TIERS": "auto,default",
+    }
+
+
+@pytest.mark.parametrize(("flag", "value"), GUIDE_FLAGS.items())
+def test_each_recommended_flag_is_porticos_and_refuses_a_bad_value(flag: str, value: str) -> None:
+    launch = parse([flag, value], environ={})
+    assert launch.sidecar_args == [] and len(launch.frontend_env) == 1
+    with pytest.raises(FlagError) as refused:
+        parse([flag, "bogus"], environ={})
+    assert flag in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_help_lists_every_flag_with_its_meaning() -> None:
+    shown = subprocess.run(
+        [sys.executable, "-m", "launcher", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert shown.returncode == 0, shown.stderr
+    words = " ".join(shown.stdout.split())  # argparse wraps lines
+    for flag in GUIDE_FLAGS:
+        assert flag in words
+    for s in SETTINGS:
+        assert s.flag in words, s.flag
+        assert " ".join(s.help.split())[:30] in words, s.flag
+    for s in flags.LAUNCHER:
+        assert s.flag in words, s.flag

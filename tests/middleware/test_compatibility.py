@@ -53,6 +53,8 @@ async def test_compatibility_mode_refuses_each_extension_field(field: str) -> No
     spec.validate_error(body)
     assert body["error"]["param"] == field
     assert body["error"]["message"] == f"Unknown parameter: '{field}'."
+    # the code of every other unknown parameter (frontend/openai/parse.py), as at OpenAI
+    assert body["error"]["code"] == "unknown_parameter"
 
 
 async def test_a_flagged_route_is_filtered_like_v1_responses() -> None:

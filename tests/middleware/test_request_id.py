@@ -95,23 +95,30 @@ async def test_the_longest_allowed_id_is_kept() -> None:
     assert header(await create(portico(), {"X-Request-Id": given}, input="hi")) == given
 
 
-async def test_a_body_id_that_differs_from_the_header_is_400() -> None:
+@pytest.mark.parametrize("stream", [False, True])
+async def test_a_body_id_that_differs_from_the_header_is_400(stream: bool) -> None:
     p = portico()
-    reply = await create(p, {"X-Request-Id": "mine"}, input="hi", request_id="other")
+    reply = await create(p, {"X-Request-Id": "mine"}, input="hi", request_id="other", stream=stream)
     error = assert_error(reply, 400, "request_id_mismatch", "request_id")
     assert "mine" in error["message"]
     assert header(reply) == "mine"
     assert p.client.requests == []
 
 
-async def test_an_equal_body_id_or_one_without_header_is_the_requests_id() -> None:
+@pytest.mark.parametrize("stream", [False, True])
+async def test_an_equal_body_id_or_one_without_header_is_the_requests_id(stream: bool) -> None:
     p = portico()
-    same = await create(p, {"X-Request-Id": "same-1"}, input="hi", request_id="same-1")
+    same = await create(
+        p, {"X-Request-Id": "same-1"}, input="hi", request_id="same-1", stream=stream
+    )
     assert same.status_code == 200 and header(same) == "same-1"
+    assert p.client.requests[-1].trace_id == "same-1"
     p = portico()
-    alone = await create(p, input="hi", request_id="body-only-7")
+    alone = await create(p, input="hi", request_id="body-only-7", stream=stream)
     assert alone.status_code == 200 and header(alone) == "body-only-7"
     assert p.client.requests[-1].trace_id == "body-only-7"
+    if stream:  # a whole stream of OpenAI's events (stream_of validates them)
+        assert stream_of(alone).names[-1] == "response.completed"
 
 
 @pytest.mark.parametrize(
@@ -130,7 +137,7 @@ async def test_compatibility_mode_refuses_the_body_field() -> None:
     reply = await create(
         portico(COMPATIBILITY_MODE=True), {"X-Request-Id": "y"}, input="hi", request_id="x"
     )
-    error = assert_error(reply, 400, None, "request_id")
+    error = assert_error(reply, 400, "unknown_parameter", "request_id")
     assert "Unknown parameter" in error["message"]
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sanic import Sanic
 
 from frontend.application import create_app
@@ -185,6 +186,45 @@ async def test_create_as_a_stream() -> None:
     assert final["response"]["output"][1]["content"][0]["text"] == "Hello"
     fetched = await p.request("GET", f"/v1/responses/{final['response']['id']}")
     assert fetched.json() == final["response"]
+
+
+@pytest.mark.parametrize("compat", [False, True])
+async def test_prompt_cache_key_is_accepted_and_echoed(compat: bool) -> None:
+    """OpenAI's field in both modes (the migration guide's "prompt caching via
+    prompt_cache_key"): echoed on the JSON answer, every stream snapshot and the stored one."""
+    p = portico(reply("a"), reply("b"), COMPATIBILITY_MODE=compat)
+    body = (await p.create(input="hi", prompt_cache_key="thread-7")).json()
+    spec.validate_response(body)
+    assert body["prompt_cache_key"] == "thread-7"
+    stream = stream_of(await p.create(input="hi", prompt_cache_key="thread-8", stream=True))
+    snapshots = [e["response"] for e in stream.events if "response" in e]
+    assert snapshots and {r["prompt_cache_key"] for r in snapshots} == {"thread-8"}
+    for response in (body, snapshots[-1]):
+        stored = await p.request("GET", f"/v1/responses/{response['id']}")
+        assert stored.json()["prompt_cache_key"] == response["prompt_cache_key"]
+
+
+async def test_the_body_not_accept_decides_whether_to_stream() -> None:
+    """As at OpenAI, `stream` in the body picks SSE or JSON; the migration guide's
+    `Accept: text/event-stream` is welcome and changes nothing, and an error before the stream
+    began is JSON whatever the client accepts."""
+    sse = {"Accept": "text/event-stream"}
+    p = portico(reply("a"), reply("b"), reply("c"))
+    body = {"model": MODEL, "input": "hi"}
+    plain = await p.request("POST", "/v1/responses", json=body, headers=sse)
+    assert plain.headers["content-type"].startswith("application/json")
+    spec.validate_response(plain.json())
+    asked = {"Accept": "application/json"}
+    streamed = await p.request(
+        "POST", "/v1/responses", json={**body, "stream": True}, headers=asked
+    )
+    assert stream_of(streamed).names[-1] == "response.completed"
+    streamed = await p.request("POST", "/v1/responses", json={**body, "stream": True}, headers=sse)
+    assert stream_of(streamed).names[-1] == "response.completed"
+    wrong = {**body, "model": "nope", "stream": True}
+    refused = await p.request("POST", "/v1/responses", json=wrong, headers=sse)
+    assert refused.headers["content-type"].startswith("application/json")
+    assert_error(refused, 404, "model_not_found", "model")
 
 
 async def test_compatibility_mode_streams_without_done() -> None:

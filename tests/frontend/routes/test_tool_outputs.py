@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 import msgspec
+from sanic import Request
 
 from frontend.sessions import TIMEOUT_CODE
 from frontend.store import StoredResponse
@@ -300,6 +301,41 @@ async def test_a_finished_response_is_409_and_an_unknown_one_404() -> None:
         "not_found",
         "response_id",
     )
+
+
+async def test_another_tenant_gets_404_and_the_owner_still_submits() -> None:
+    p = portico(tool_call("get_weather", "{}"), reply("ok"))
+
+    async def tenant(request: Request) -> None:
+        request.ctx.tenant = request.headers.get("X-Test-Tenant", "")
+
+    p.app.register_middleware(tenant, "request")
+    created = await p.request(
+        "POST",
+        "/v1/responses",
+        json={"model": "scripted-model", "input": "weather?", "tools": [WEATHER]},
+        headers={"X-Test-Tenant": "alice"},
+    )
+    rid = created.json()["id"]
+    body = {"tool_outputs": [{"call_id": "call_1", "output": "sun"}]}
+    path = f"/v1/responses/{rid}/tool_outputs"
+    bob = await p.request("POST", path, json=body, headers={"X-Test-Tenant": "bob"})
+    assert_error(bob, 404, "not_found", "response_id")
+    alice = await p.request("POST", path, json=body, headers={"X-Test-Tenant": "alice"})
+    assert valid(alice)["status"] == "completed"  # bob's try claimed nothing
+
+
+async def test_a_response_the_store_expired_is_404() -> None:
+    """--responses-store-ttl-seconds ends a waiting response too: its outputs are a 404, as
+    for any response the store no longer has (not the tool timeout's 409)."""
+    p = portico(tool_call("get_weather", "{}"), reply("ok"))
+    stored = await waiting(p)
+    key = next(k for k in p.store._entries if k[1] == stored["id"])
+    p.store._entries[key] = (time.monotonic() - 1, p.store._entries[key][1])  # past its TTL
+    answer = await submit(p, stored["id"], [{"call_id": "call_1", "output": "late"}])
+    assert_error(answer, 404, "not_found", "response_id")
+    assert_error(await get(p, stored["id"]), 404, "not_found", "response_id")
+    assert len(p.client.requests) == 1  # nothing ran
 
 
 async def test_store_false_keeps_no_session() -> None:

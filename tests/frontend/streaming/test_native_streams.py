@@ -3,12 +3,15 @@ raw HTTP and through the openai SDK; and their absence in compatibility mode."""
 
 from __future__ import annotations
 
+import itertools
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import openai
 import pytest
 
 from frontend.config import BY_NAME
@@ -128,6 +131,29 @@ def test_native_pings_are_events_that_keep_the_numbering(native: Stack) -> None:
     spec.validate_event_sequence(got.events)
 
 
+@pytest.fixture(scope="module")
+def pinging() -> Iterator[Stack]:
+    stack = Stack("--fake", "--responses-ping-interval-seconds", "1.0").start()
+    yield stack
+    stack.stop()
+
+
+def test_a_ping_comes_after_each_interval_of_silence(pinging: Stack) -> None:
+    """--responses-ping-interval-seconds is the longest silence: a token every 1.5 s with a
+    1 s interval gets a ping 1 s after each token, not on a fixed 1 s grid (which left up to
+    two intervals of silence: a proxy's idle timeout of 1.5 intervals cut the stream)."""
+    body = {"model": MODEL, "input": "fake:delay=1.5", "max_output_tokens": 3, "stream": True}
+    arrivals: list[tuple[float, str]] = []
+    with httpx.stream("POST", pinging.url("/v1/responses"), json=body, timeout=60) as reply:
+        for line in reply.iter_lines():
+            if line.startswith("event: "):
+                arrivals.append((time.monotonic(), line[len("event: ") :]))
+    assert arrivals[-1][1] == "response.incomplete"
+    assert sum(kind == "response.ping" for _, kind in arrivals) >= 3
+    gaps = [later - earlier for (earlier, _), (later, _) in itertools.pairwise(arrivals)]
+    assert max(gaps) < 1.3, gaps  # the interval and scheduling slack; a grid gives ~1.5
+
+
 def test_legacy_aliases_on_request(native: Stack) -> None:
     plain = create(native, input="hi")
     assert not set(plain.types()) & set(LEGACY_NAMES.values())
@@ -152,6 +178,23 @@ def test_the_sdk_streams_with_extension_events_present(native: Stack) -> None:
     assert "response.tool_call.delta" in kinds
     call = next(o for o in final.output if o.type == "function_call")
     assert call.name == "get_weather" and json.loads(call.arguments)
+
+
+def test_a_failed_stream_reaches_the_sdk_as_response_error_or_response_failed(
+    native: Stack, compat: Stack
+) -> None:
+    """The guide's "handle response.error": the openai Python SDK raises APIError, with the
+    failure's message, on an event carrying a top-level `error` object, i.e. on native mode's
+    `response.error` (before `response.failed`); compatibility mode has no such event, and the
+    SDK yields `response.failed` as it would from OpenAI."""
+    failing = native.openai().responses.create(model=MODEL, input="fake:raise", stream=True)
+    with pytest.raises(openai.APIError, match="the fake engine broke") as caught, failing as s:
+        for _ in s:
+            pass
+    assert isinstance(caught.value.body, dict) and caught.value.body["code"] == "server_error"
+    with compat.openai().responses.create(model=MODEL, input="fake:raise", stream=True) as s:
+        kinds = [event.type for event in s]
+    assert kinds[-1] == "response.failed" and "response.error" not in kinds
 
 
 def _echo(**body: Any) -> dict[str, Any]:
