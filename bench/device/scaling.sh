@@ -17,8 +17,9 @@
 # tokens per step).
 #   bash bench/device/scaling.sh     # $OUT/scaling.md (bench.rounds) and $OUT/scaling.tar.gz
 # SIDECAR_FLAGS go to the sidecar only (e.g. "--prefill-window-ms 50
-# --enable-logging-iteration-details": the step kinds in the engine table).
-# CEILING=0 leaves the ceiling out (Portico rounds only: ENGINE="--fake" NAME=fake-model tries
+# --enable-logging-iteration-details": the step kinds in the engine table; or
+# "--prefill-schedule-interval 4 ...": the prefill cadence, inference/engine/cadence.py).
+# CEILING=0 leaves the ceiling out (Portico's ROUNDS - 1 rounds only: ENGINE="--fake" NAME=fake-model tries
 # the script on a CPU).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -108,14 +109,16 @@ for _ in $(seq 600); do  # the handshake answers once every shard does
 done
 stamp "sidecar with $SHARDS shards ready after $(( $(date +%s) - T0 )) s"
 for W in $WORKERS; do
+  # its own session: Sanic's manager SIGKILLs its workers' process group when one fails
   PORTICO_SIDECAR_SOCKET=$RUN/sidecar.sock PORTICO_STORE_URL=unix://$RUN/redis.sock \
-    python3 -m sanic frontend.app --port $(( 8600 + W )) --workers "$W" --no-motd \
+    setsid python3 -m sanic frontend.app --port $(( 8600 + W )) --workers "$W" --no-motd \
     >"$RUN/frontend-w$W.log" 2>&1 &
   echo $! >"$RUN/fe-w$W.pid"
 done
 for W in $WORKERS; do
   for _ in $(seq 240); do curl -sf "http://127.0.0.1:$(( 8600 + W ))/health" >/dev/null && break; sleep 0.5; done
 done
+for W in $WORKERS; do kill -0 "$(cat "$RUN/fe-w$W.pid")" 2>/dev/null || { tail -20 "$RUN/frontend-w$W.log"; exit 1; }; done
 stamp "frontends of $WORKERS workers up; $(nproc) CPUs: $(lscpu | grep -E '^(Model name|Thread|Core|Socket)' | tr -s ' ' | paste -sd';')"
 if [ "$CEILING" = 1 ]; then
   python3 -m bench.engine $ENGINE --concurrency "$LEVELS" --requests "$REQUESTS" \

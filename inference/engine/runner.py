@@ -34,7 +34,7 @@ from inference.protocol import (
     Usage,
 )
 
-from . import chat, sampling, tools
+from . import cadence, chat, sampling, tools
 from .args import engine_args
 from .figures import EngineFigures
 from .prefill_window import PrefillWindow
@@ -118,21 +118,23 @@ def _logprobs(
 def async_llm(args: Any, figures: EngineFigures, slot: Slot | None) -> Any:
     """vLLM's AsyncLLM: with its own engine core (no slot), or as client `slot.index` of a
     core the sidecar's first process started (a shard: engine/shards.py)."""
-    if slot is None:
-        return AsyncLLM.from_engine_args(
-            args, usage_context=UsageContext.OPENAI_API_SERVER, stat_loggers=[figures.factory()]
-        )
-    args._api_process_count, args._api_process_rank = slot.count, slot.index
+    shard: dict[str, Any] = {}
+    if slot is not None:
+        args._api_process_count, args._api_process_rank = slot.count, slot.index
+        shard = {
+            "client_addresses": dict(slot.addresses),
+            "client_count": slot.count,
+            "client_index": slot.index,
+        }
     config = args.create_engine_config(usage_context=UsageContext.OPENAI_API_SERVER)
+    cadence.install(config)  # the engine core's scheduler (a shard's copy goes unused)
     return AsyncLLM.from_vllm_config(
         config,
         usage_context=UsageContext.OPENAI_API_SERVER,
         stat_loggers=[figures.factory()],
         disable_log_stats=args.disable_log_stats,
         enable_log_requests=args.enable_log_requests,
-        client_addresses=dict(slot.addresses),
-        client_count=slot.count,
-        client_index=slot.index,
+        **shard,
     )
 
 

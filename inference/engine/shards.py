@@ -25,6 +25,7 @@ import sys
 import time
 from typing import Any
 
+from . import cadence
 from .args import engine_args
 from .slot import Slot
 from .vllm_api import UsageContext, core_engines
@@ -64,6 +65,7 @@ def run(namespace: argparse.Namespace, argv: list[str]) -> int:
     args = engine_args(namespace)
     args._api_process_count, args._api_process_rank = count, -1
     config = args.create_engine_config(usage_context=UsageContext.OPENAI_API_SERVER)
+    cadence.install(config)
     parallel = config.parallel_config
     if parallel.data_parallel_size_local != parallel.data_parallel_size:
         log.error("shards need every data-parallel engine on this node: run one shard")

@@ -16,6 +16,8 @@ import vllm
 from vllm.engine.arg_utils import AsyncEngineArgs
 from vllm.sampling_params import RequestOutputKind, SamplingParams, StructuredOutputsParams
 from vllm.usage.usage_lib import UsageContext
+from vllm.v1.core.sched.async_scheduler import AsyncScheduler
+from vllm.v1.core.sched.scheduler import Scheduler
 from vllm.v1.engine.async_llm import AsyncLLM
 from vllm.v1.engine.exceptions import EngineDeadError, EngineGenerateError
 from vllm.v1.engine.utils import EngineZmqAddresses, launch_core_engines
@@ -111,6 +113,7 @@ __all__ = [
     "VERSION",
     "AsyncEngineArgs",
     "AsyncLLM",
+    "AsyncScheduler",
     "EngineDeadError",
     "EngineGenerateError",
     "FlexibleArgumentParser",
@@ -118,6 +121,7 @@ __all__ = [
     "ReasoningParserManager",
     "RequestOutputKind",
     "SamplingParams",
+    "Scheduler",
     "StructuredOutputsParams",
     "ToolParserManager",
     "UsageContext",

@@ -3,7 +3,9 @@ vLLM's engine core and two shard processes, each an AsyncLLM client with its own
 (inference/engine/shards.py). Generations spread over both shards, a cancel by id finds
 the shard that runs it, STATS adds the shards up, and SIGINT stops everything cleanly; with
 two data-parallel engine cores too. The shards hold new generations to a 20 ms window
-(`--prefill-window-ms`) and count prefill and decode steps (vLLM's iteration details)."""
+(`--prefill-window-ms`), admit new prompts on every second engine step
+(`--prefill-schedule-interval 2`: inference/engine/cadence.py) and count prefill and decode
+steps (vLLM's iteration details)."""
 
 from __future__ import annotations
 
@@ -25,6 +27,8 @@ from inference.protocol import ChatMessage, GenerateRequest, Role, Sampling
 from tests.integration.conftest import ENGINE_ARGS, MODEL, OTHER_MODEL
 from tests.stack import Stack, sidecar_client
 
+CADENCED = "inference.engine.cadence.CadencedScheduler"  # AsyncScheduler on a GPU
+
 
 @pytest.fixture(scope="module")
 def sharded_stack() -> Iterator[Stack]:
@@ -36,6 +40,8 @@ def sharded_stack() -> Iterator[Stack]:
         "2",
         "--prefill-window-ms",
         "20",
+        "--prefill-schedule-interval",
+        "2",
         "--enable-logging-iteration-details",
         env={"VLLM_CPU_KVCACHE_SPACE": "1"},
     ).start(timeout=600)
@@ -67,8 +73,10 @@ def test_generations_spread_over_both_shards(sharded_stack: Stack) -> None:
 
 
 def test_held_generations_all_run_and_the_step_kinds_add_up(sharded_stack: Stack) -> None:
-    """Generations that arrive while others run wait for the window's boundary, then all
-    run; the shards' prefill and decode steps add up on STATS and /metrics."""
+    """Generations that arrive while others run wait for the window's boundary and the
+    engine core's prefill cadence, then all run; the shards' prefill and decode steps add up
+    on STATS and /metrics."""
+    assert f"scheduler class {CADENCED}" in sharded_stack.log()  # the core's, not vLLM's
     client = sharded_stack.async_openai()
 
     async def burst() -> list[int]:
@@ -140,6 +148,7 @@ def test_data_parallel_engines_behind_shards(tmp_path_factory: pytest.TempPathFa
         socket = f"/tmp/portico-dp-{os.getpid()}.sock"
     cmd = [sys.executable, "-m", "inference", "--socket", socket, *ENGINE_ARGS]
     cmd += ["--data-parallel-size", "2", "--api-server-count", "2"]
+    cmd += ["--prefill-schedule-interval", "2"]  # vLLM throttles DP engines itself
     env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": "1", "HF_HUB_OFFLINE": "1"}
     log = Path(socket).with_suffix(".log")
     with log.open("wb") as out:
@@ -189,6 +198,7 @@ def test_data_parallel_engines_behind_shards(tmp_path_factory: pytest.TempPathFa
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(120) == 0, log.read_text()[-3000:]
         assert "Traceback" not in log.read_text()
+        assert "inference.engine.cadence" not in log.read_text()
     finally:
         if proc.poll() is None:
             proc.kill()
