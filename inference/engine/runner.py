@@ -40,12 +40,12 @@ from .figures import EngineFigures
 from .prefill_window import PrefillWindow
 from .reasoning import NoReasoning, ParsedReasoning, ReasoningSplit
 from .slot import Slot
+from .submission import Submission
 from .vllm_api import (
     INVALID,
     VERSION,
     AsyncLLM,
     EngineDeadError,
-    EngineGenerateError,
     ReasoningParserManager,
     ToolParserManager,
     UsageContext,
@@ -216,31 +216,33 @@ class VllmEngine:
         except INVALID as exc:
             raise RequestError(ErrorCode.INVALID_REQUEST, str(exc)) from None
         await self.window.enter(busy=self.active > 0)
-        stream = self.engine.generate(
-            tokens_input(prompt), params, engine_request_id(request), priority=request.priority
-        )
         self.total += 1
         self.active += 1
+        submission: Submission | None = None
         try:
-            try:  # the first output surfaces every validation error before STARTED
-                first = await anext(stream)
+            try:  # vLLM validates the request as it accepts it, before STARTED
+                submission = await Submission.submit(
+                    self.engine,
+                    tokens_input(prompt),
+                    params,
+                    engine_request_id(request),
+                    request.priority,
+                )
             except INVALID as exc:
                 raise RequestError(ErrorCode.INVALID_REQUEST, str(exc)) from None
-            except EngineGenerateError as exc:
-                if isinstance(exc.__cause__, ValueError):
-                    raise RequestError(ErrorCode.INVALID_REQUEST, str(exc.__cause__)) from None
-                raise
             except EngineDeadError as exc:
                 raise RequestError(ErrorCode.ENGINE_DEAD, str(exc)) from None
+            # at once, not with the first token: the client's stream opens while it queues
             yield Started(prompt_tokens=len(prompt), max_tokens=max_tokens)
-            async for event in self._deltas(request, first, stream, len(prompt)):
+            async for event in self._deltas(request, submission.outputs(), len(prompt)):
                 yield event
         finally:
             self.active -= 1
-            await stream.aclose()  # vLLM aborts the engine request if it is still running
+            if submission is not None:
+                await submission.release()  # aborts the engine request if it still runs
 
     async def _deltas(
-        self, request: GenerateRequest, first: Any, stream: Any, prompt_tokens: int
+        self, request: GenerateRequest, outputs: AsyncIterator[Any], prompt_tokens: int
     ) -> AsyncIterator[Event]:
         split: ReasoningSplit = (
             ParsedReasoning(self.reasoning_parser(self.tokenizer))
@@ -250,8 +252,7 @@ class VllmEngine:
         calls = tools.tool_stream(request, self.tool_parser, self.tokenizer)
         top = request.sampling.top_logprobs
         completion = reasoning_tokens = 0
-        output = first
-        while True:
+        async for output in outputs:
             out = output.outputs[0]
             ids = list(out.token_ids)
             completion += len(ids)
@@ -287,8 +288,6 @@ class VllmEngine:
                         reasoning_tokens=reasoning_tokens,
                     ),
                 )
-                return
-            output = await anext(stream)
 
     async def count_tokens(self, request: CountTokens) -> TokenCount:
         return TokenCount(tokens=len(self._prompt(request)), max_model_len=self.max_model_len)

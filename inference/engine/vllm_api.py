@@ -14,6 +14,7 @@ from typing import Any
 
 import vllm
 from vllm.engine.arg_utils import AsyncEngineArgs
+from vllm.outputs import STREAM_FINISHED
 from vllm.sampling_params import RequestOutputKind, SamplingParams, StructuredOutputsParams
 from vllm.usage.usage_lib import UsageContext
 from vllm.v1.core.sched.async_scheduler import AsyncScheduler
@@ -110,6 +111,7 @@ def on_cpu() -> bool:
 
 __all__ = [
     "INVALID",
+    "STREAM_FINISHED",
     "VERSION",
     "AsyncEngineArgs",
     "AsyncLLM",

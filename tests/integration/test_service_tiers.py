@@ -1,22 +1,28 @@
-"""Service tiers on the real engine: vLLM (CPU) with `--scheduling-policy priority` and one
-sequence at a time, so requests queue; a `priority` request sent after several `flex` ones
-runs before the queued ones (frontend/service_tiers.py maps tiers onto vLLM's priority)."""
+"""Requests that queue in the real engine: vLLM (CPU) with `--scheduling-policy priority` and
+one sequence at a time. A `priority` request sent after several `flex` ones runs before the
+queued ones (frontend/service_tiers.py maps tiers onto vLLM's priority); a queued stream opens
+at once, and a client that leaves it takes its request out of the engine's queue."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Literal
 
+import httpx
 import pytest
 from openai import AsyncOpenAI
 
+from inference.protocol import StatsReply
 from tests.stack import Stack
 
 from .conftest import ENGINE_ARGS, MODEL, OTHER_MODEL
 
 pytestmark = pytest.mark.integration
-FLEX_TOKENS = 24  # each flex request runs this long (ignore_eos), so the others wait
+# each flex request runs this long (ignore_eos), so the others wait: on a GPU (another model)
+# 24 tokens take ~50 ms and would end before the priority request is sent
+FLEX_TOKENS = 2000 if OTHER_MODEL else 24
 
 
 @pytest.fixture(scope="module")
@@ -89,3 +95,52 @@ def test_a_priority_request_overtakes_queued_flex_ones(queued_stack: Stack) -> N
     log = queued_stack.log_path.read_text(errors="replace")
     assert f"started (priority {-(2**32)})" in log  # the sidecar logs what vLLM got
     assert f"started (priority {2**32})" in log
+
+
+def _until(stack: Stack, ready: Callable[[StatsReply], bool], timeout: float = 20.0) -> StatsReply:
+    """The sidecar's STATS once `ready` holds (the engine reports its queue as it steps)."""
+    deadline = time.monotonic() + timeout
+    stats = stack.stats()
+    while not ready(stats):
+        assert time.monotonic() < deadline, stats
+        time.sleep(0.05)
+        stats = stack.stats()
+    return stats
+
+
+def test_a_queued_stream_opens_at_once_and_leaving_it_leaves_the_queue(
+    queued_stack: Stack,
+) -> None:
+    """The sidecar answers STARTED when vLLM accepts a request, not with its first token: a
+    stream that waits behind the engine's one running sequence has its headers,
+    response.created and response.in_progress (and then pings) while it waits."""
+    url = queued_stack.url("/v1/responses")
+    long = {
+        "model": MODEL,
+        "input": "Tell me a very long story.",
+        "stream": True,
+        "max_output_tokens": 4000,  # runs past the test, even on a GPU
+        "ignore_eos": True,
+    }
+    short = {"model": MODEL, "input": "Say hi.", "stream": True, "max_output_tokens": 8}
+    # (each stream's line iterator is kept: a closed one would close its connection)
+    with httpx.stream("POST", url, json=long, timeout=120) as running:
+        lines = running.iter_lines()
+        for line in lines:
+            if line.startswith("event: response.output_text.delta"):
+                break  # the engine's one sequence is taken
+        with httpx.stream("POST", url, json=short, timeout=30) as waiting:
+            assert waiting.status_code == 200
+            events: list[str] = []
+            queued = waiting.iter_lines()
+            for line in queued:
+                if line.startswith("event: "):
+                    events.append(line.removeprefix("event: "))
+                    if events[-1] == "response.in_progress":
+                        break
+            assert events == ["response.created", "response.in_progress"]
+            stats = _until(queued_stack, lambda s: s.engine_waiting == 1)  # vLLM queues it
+            assert stats.running == 2 and stats.engine_running == 1, stats
+        # the client left before its first token: the request leaves the engine's queue
+        stats = _until(queued_stack, lambda s: s.running == 1 and s.engine_waiting == 0)
+        assert stats.engine_running == 1  # while the long one still runs
