@@ -20,7 +20,7 @@ from vllm.usage.usage_lib import UsageContext
 from vllm.v1.core.sched.async_scheduler import AsyncScheduler
 from vllm.v1.core.sched.scheduler import Scheduler
 from vllm.v1.engine.async_llm import AsyncLLM
-from vllm.v1.engine.exceptions import EngineDeadError, EngineGenerateError
+from vllm.v1.engine.exceptions import EngineDeadError
 from vllm.v1.engine.utils import EngineZmqAddresses, launch_core_engines
 from vllm.v1.executor import Executor
 from vllm.v1.metrics.loggers import PrometheusStatLogger
@@ -117,7 +117,6 @@ __all__ = [
     "AsyncLLM",
     "AsyncScheduler",
     "EngineDeadError",
-    "EngineGenerateError",
     "FlexibleArgumentParser",
     "PrometheusStatLogger",
     "ReasoningParserManager",
