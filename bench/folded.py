@@ -2,7 +2,8 @@
 
 `py-spy record -f raw` writes one line per distinct stack, `frame;frame;... COUNT`. This prints
 the functions that took the most samples, by self time (the innermost frame) and inclusive time
-(anywhere on the stack), as percentages of all samples.
+(anywhere on the stack), as percentages of all samples; a profile recorded with `--threads`
+(each stack starts with a frame `thread (TID): NAME`) also gets its samples by thread.
 
     python -m bench.folded sidecar.folded [--top 30]
 """
@@ -14,29 +15,38 @@ import collections
 import sys
 from pathlib import Path
 
+Counts = collections.Counter[str]
 
-def summarize(text: str) -> tuple[int, collections.Counter[str], collections.Counter[str]]:
-    """(total samples, self samples by frame, inclusive samples by frame)."""
-    own: collections.Counter[str] = collections.Counter()
-    inclusive: collections.Counter[str] = collections.Counter()
+
+def summarize(text: str) -> tuple[int, Counts, Counts, Counts]:
+    """(total samples, self samples by frame, inclusive samples by frame, samples by thread)."""
+    own: Counts = collections.Counter()
+    inclusive: Counts = collections.Counter()
+    threads: Counts = collections.Counter()
     total = 0
     for line in text.splitlines():
         stack, _, count = line.rstrip().rpartition(" ")
         if not stack or not count.isdigit():
             continue
         frames, n = stack.split(";"), int(count)
+        if frames[0].startswith("thread (") and len(frames) > 1:  # `thread (TID): NAME`
+            tid, _, thread_name = frames[0].partition(": ")
+            threads[thread_name or tid] += n
+            frames = frames[1:]
         total += n
         own[frames[-1]] += n
         for frame in set(frames):
             inclusive[frame] += n
-    return total, own, inclusive
+    return total, own, inclusive, threads
 
 
 def report(name: str, text: str, top: int = 30) -> str:
-    total, own, inclusive = summarize(text)
+    total, own, inclusive, threads = summarize(text)
     lines = []
-    for title, table in (("self", own), ("inclusive", inclusive)):
-        lines.append(f"== {name}: {total} samples; {title} time by function")
+    tables = [("thread", threads)] if threads else []
+    tables += [("function, self", own), ("function, inclusive", inclusive)]
+    for title, table in tables:
+        lines.append(f"== {name}: {total} samples; time by {title}")
         lines += [f"{100 * n / total:5.1f}%  {frame}" for frame, n in table.most_common(top)]
     return "\n".join(lines)
 

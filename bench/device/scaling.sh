@@ -4,8 +4,9 @@
 # memory) and take turns: ceiling round 1, Portico round 1, ceiling round 2, ... A Portico round
 # loads frontends of W Sanic workers (all started on one sidecar of SHARDS shards) in turn, the
 # order reversed every other round, at each of LEVELS; every load runs under bench.cpu (CPU per
-# process). PROFILE=1 then samples one shard, the engine core and a worker of the PROFILE_W
-# frontend with py-spy (.whl/py_spy-*.whl) during a longer load. MODES="unpinned pinned" runs
+# process). PROFILE=1 then samples one shard, the engine core (by thread) and a worker of each PROFILE_W
+# frontend ("1 4": each in turn) with py-spy (.whl/py_spy-*.whl) during a longer load, with the
+# engine's gauges every second and the GPU's use (nvidia-smi) beside it. MODES="unpinned pinned" runs
 # every Portico round twice, the second time with the engine core alone on ENGINE_CPUS, the
 # sidecar and the frontends on SERVER_CPUS and the load on the rest (taskset on the live
 # processes; the order of the modes alternates by round); the mode "varied" runs it with output
@@ -108,6 +109,8 @@ for _ in $(seq 600); do  # the handshake answers once every shard does
   kill -0 "$SIDE" 2>/dev/null || { tail -30 "$RUN/sidecar.log"; exit 1; }; sleep 1
 done
 stamp "sidecar with $SHARDS shards ready after $(( $(date +%s) - T0 )) s"
+grep -E "CUDA graphs: steps|Graph capturing finished|cudagraph_capture_sizes|Memory profiling takes|init engine" \
+  "$RUN/sidecar.log" | cut -c1-400 | tee "$RUN/sidecar-startup.log"
 for W in $WORKERS; do
   # its own session: Sanic's manager SIGKILLs its workers' process group when one fails
   PORTICO_SIDECAR_SOCKET=$RUN/sidecar.sock PORTICO_STORE_URL=unix://$RUN/redis.sock \
@@ -130,30 +133,42 @@ else
 fi
 if [ "$PROFILE" = 1 ] && ls .whl/py_spy-*.whl >/dev/null 2>&1; then
   pip install -q --no-index --no-deps --target /tmp/pyspy .whl/py_spy-*.whl >/dev/null 2>&1
-  C=${LEVELS##*,}; FE=$(cat "$RUN/fe-w$PROFILE_W.pid")
-  python3 -m bench.load --base-url "http://127.0.0.1:$(( 8600 + PROFILE_W ))/v1" --model "$NAME" \
-    --concurrency "$C" --requests $(( REQUESTS * 2 )) --max-output-tokens "$TOKENS" \
-    --processes "$PROCS" --label profile --extra-body '{"store": false}' \
-    --json-out "$RUN/profile.json" 2>&1 | grep -E "^\| *[0-9]" | sed "s/^/profile /" &
-  LOAD=$!
-  sleep "$SETTLE"
-  SHARD=$(pgrep -f -- "--shard-slot" | head -1); SHARD=${SHARD:-$SIDE}
-  CORE=$(pgrep -f EngineCore | head -1)
-  WORKER=$(ps --ppid "$FE" -o pid= --sort=-pcpu | head -1 | tr -d ' ')  # the busiest child; SPIES=()
-  for who in shard:$SHARD core:$CORE worker:$WORKER; do
-    [ -n "${who#*:}" ] || continue
-    /tmp/pyspy/bin/py-spy record -r 100 -d 12 -p "${who#*:}" -f raw -o "$RUN/${who%%:*}.folded" \
-      >"$RUN/spy-${who%%:*}.log" 2>&1 &
+  C=${LEVELS##*,}
+  for PW in $PROFILE_W; do  # each frontend in turn: its load, the engine's gauges, the GPU's use
+    FE=$(cat "$RUN/fe-w$PW.pid"); P=profile-w$PW
+    python3 -m bench.load --base-url "http://127.0.0.1:$(( 8600 + PW ))/v1" --model "$NAME" \
+      --concurrency "$C" --requests $(( REQUESTS * 2 )) --max-output-tokens "$TOKENS" \
+      --processes "$PROCS" --label "$P" --extra-body '{"store": false}' \
+      --json-out "$RUN/$P.json" 2>&1 | grep -E "^\| *[0-9]" | sed "s/^/$P /" &
+    LOAD=$!
+    sleep "$SETTLE"
+    SHARD=$(pgrep -f -- "--shard-slot" | head -1); SHARD=${SHARD:-$SIDE}
+    CORE=$(pgrep -f EngineCore | head -1)
+    WORKER=$(ps --ppid "$FE" -o pid= --sort=-pcpu | head -1 | tr -d ' ')  # the busiest child
+    SPIES=()
+    for who in shard:$SHARD core:$CORE worker:$WORKER; do
+      [ -n "${who#*:}" ] || continue
+      /tmp/pyspy/bin/py-spy record -r 100 -d 12 --threads -p "${who#*:}" -f raw \
+        -o "$RUN/$P-${who%%:*}.folded" >"$RUN/spy-$P-${who%%:*}.log" 2>&1 &
+      SPIES+=($!)
+    done
+    (end=$(( $(date +%s) + 12 )); while (( $(date +%s) < end )); do scrape $(( 8600 + PW )); sleep 1; done
+     scrape $(( 8600 + PW ))) >"$RUN/gauges-$P.txt" 2>&1 &
     SPIES+=($!)
-  done
-  wait $LOAD "${SPIES[@]}"
-  for who in shard core worker; do
-    if [ -s "$RUN/$who.folded" ]; then
-      python3 -m bench.folded "$RUN/$who.folded" --top 25 >"$RUN/$who-top.txt"
-      head -20 "$RUN/$who-top.txt"
-    else
-      tail -3 "$RUN/spy-$who.log"
+    if command -v nvidia-smi >/dev/null; then
+      timeout 12 nvidia-smi --query-gpu=utilization.gpu,power.draw,clocks.sm --format=csv,noheader \
+        -lms 250 >"$RUN/gpu-$P.csv" 2>&1 &
+      SPIES+=($!)
     fi
+    wait $LOAD "${SPIES[@]}"
+    for who in shard core worker; do
+      if [ -s "$RUN/$P-$who.folded" ]; then
+        python3 -m bench.folded "$RUN/$P-$who.folded" --top 25 >"$RUN/$P-$who-top.txt"
+        head -12 "$RUN/$P-$who-top.txt"
+      else
+        tail -3 "$RUN/spy-$P-$who.log"
+      fi
+    done
   done
 fi
 python3 -m bench.rounds "$RUN" | tee "$OUT/scaling.md"

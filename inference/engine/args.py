@@ -2,14 +2,15 @@
 
 Owns the flags vLLM keeps in its OpenAI server (tool-call parser, chat template), which
 moved between vLLM versions, so they are declared here once, and turning the parsed flags
-into engine arguments (with the CPU's own settings where no flag chose them: engine/cpu.py).
+into engine arguments (with the CPU's own settings where no flag chose them: engine/cpu.py;
+on a GPU with Portico's CUDA-graph capture size where none was chosen: engine/graphs.py).
 """
 
 from __future__ import annotations
 
 import argparse
 
-from . import cpu
+from . import cpu, graphs
 from .vllm_api import AsyncEngineArgs, FlexibleArgumentParser
 
 
@@ -39,5 +40,6 @@ def build_parser(base: argparse.ArgumentParser) -> FlexibleArgumentParser:
 
 
 def engine_args(namespace: argparse.Namespace) -> AsyncEngineArgs:
-    """vLLM's engine arguments; on a CPU with the dtype chosen for it (engine/cpu.py)."""
-    return AsyncEngineArgs.from_cli_args(cpu.apply(namespace))
+    """vLLM's engine arguments; on a CPU with the dtype chosen for it (engine/cpu.py), on a
+    GPU with the CUDA-graph capture size (engine/graphs.py)."""
+    return AsyncEngineArgs.from_cli_args(graphs.apply(cpu.apply(namespace)))

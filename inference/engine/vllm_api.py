@@ -109,6 +109,18 @@ def on_cpu() -> bool:
     return bool(current_platform.is_cpu())
 
 
+def default_max_num_seqs() -> int:
+    """vLLM's --max-num-seqs default for this machine's GPU, as its OpenAI server takes it."""
+    return int(AsyncEngineArgs.get_batch_defaults(1)[1][UsageContext.OPENAI_API_SERVER])
+
+
+def on_gpu() -> bool:
+    """A CUDA or ROCm GPU: the platforms whose steps run from captured graphs."""
+    from vllm.platforms import current_platform
+
+    return bool(current_platform.is_cuda_alike())
+
+
 __all__ = [
     "INVALID",
     "STREAM_FINISHED",
@@ -128,6 +140,8 @@ __all__ = [
     "UsageContext",
     "chat_completion_request_class",
     "core_engines",
+    "default_max_num_seqs",
     "on_cpu",
+    "on_gpu",
     "tokens_input",
 ]
