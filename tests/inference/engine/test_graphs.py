@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from pathlib import Path
 
 import pytest
 
@@ -69,14 +70,16 @@ def test_apply_on_a_gpu_sets_the_flag_and_logs_it(
     assert graphs.apply(chosen) is chosen
 
 
-def test_vllms_engine_arguments_take_the_size(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Through args.engine_args into vLLM's EngineArgs and its compilation config."""
+def test_vllms_engine_arguments_take_the_size(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Through args.engine_args into vLLM's EngineArgs (a local folder as the model: no hub)."""
     from inference.engine.args import engine_args
 
     monkeypatch.setattr("inference.engine.vllm_api.on_gpu", lambda: True)
     monkeypatch.setattr("inference.engine.vllm_api.on_cpu", lambda: False)
     monkeypatch.setattr("inference.engine.vllm_api.default_max_num_seqs", lambda: 1024)
-    args = engine_args(parse("--model", "x", "--max-num-seqs", "300"))
+    args = engine_args(parse("--model", str(tmp_path), "--max-num-seqs", "300"))
     assert args.max_cudagraph_capture_size == 600
 
 
