@@ -4,9 +4,10 @@
 # memory) and take turns: ceiling round 1, Portico round 1, ceiling round 2, ... A Portico round
 # loads frontends of W Sanic workers (all started on one sidecar of SHARDS shards) in turn, the
 # order reversed every other round, at each of LEVELS; every load runs under bench.cpu (CPU per
-# process). PROFILE=1 then samples one shard, the engine core (by thread) and a worker of each PROFILE_W
-# frontend ("1 4": each in turn) with py-spy (.whl/py_spy-*.whl) during a longer load, with the
-# engine's gauges every second and the GPU's use (nvidia-smi) beside it. MODES="unpinned pinned" runs
+# process). PROFILE=1 then samples one shard, the engine core (by thread) and a worker of
+# each PROFILE_W frontend ("1 4": each in turn; one listed twice is profiled twice, the second
+# time as profile-wW-2) with py-spy (.whl/py_spy-*.whl) during a longer load, with the engine's
+# gauges every second and the GPU's use (nvidia-smi) beside it. MODES="unpinned pinned" runs
 # every Portico round twice, the second time with the engine core alone on ENGINE_CPUS, the
 # sidecar and the frontends on SERVER_CPUS and the load on the rest (taskset on the live
 # processes; the order of the modes alternates by round); the mode "varied" runs it with output
@@ -135,7 +136,8 @@ if [ "$PROFILE" = 1 ] && ls .whl/py_spy-*.whl >/dev/null 2>&1; then
   pip install -q --no-index --no-deps --target /tmp/pyspy .whl/py_spy-*.whl >/dev/null 2>&1
   C=${LEVELS##*,}
   for PW in $PROFILE_W; do  # each frontend in turn: its load, the engine's gauges, the GPU's use
-    FE=$(cat "$RUN/fe-w$PW.pid"); P=profile-w$PW
+    FE=$(cat "$RUN/fe-w$PW.pid"); P=profile-w$PW; pass=2
+    while [ -e "$RUN/$P.json" ]; do P=profile-w$PW-$pass; pass=$(( pass + 1 )); done
     python3 -m bench.load --base-url "http://127.0.0.1:$(( 8600 + PW ))/v1" --model "$NAME" \
       --concurrency "$C" --requests $(( REQUESTS * 2 )) --max-output-tokens "$TOKENS" \
       --processes "$PROCS" --label "$P" --extra-body '{"store": false}' \

@@ -2,14 +2,13 @@
 
 Owns one decision: the largest step (in tokens) that runs from a captured CUDA graph. vLLM
 captures steps up to `min(2 * max_num_seqs, 512)` tokens; a larger step runs without graphs,
-the compiled model's kernels launched one by one from Python. On an H200 at 512 streams that
-was the engine core's costliest kind of step: its one CPU-bound thread spent 2.0 ms (1 Sanic
-worker) and 3.5 ms (4 workers) of every 21-28 ms step in such launches, ~8-10 ms per step that
-ran them if those were the steps that carried prompt tokens (docs/benchmarks.md, "CUDA graphs
-above 512 tokens"). On a GPU with room for more
-than ~450 running requests, a step that decodes the batch and takes a few new prompts (each
-~13 tokens past the prefix cache there) passes 512 tokens, and the fuller the batch, the more
-often.
+the compiled model's kernels launched one by one from Python. On an H200 at 512 streams such
+steps were the engine core's costliest: its one CPU-bound thread spent 2.0 ms (1 Sanic worker)
+and 3.5 ms (4 workers) of every 21-28 ms step launching them, ~8-10 ms for each such step if
+they were the steps that carried prompt tokens (docs/benchmarks.md, "CUDA graphs above 512
+tokens"). On a GPU with room for more than ~450 running requests, a step that decodes the
+batch and takes a few new prompts (each ~13 tokens past the prefix cache there) passes 512
+tokens, and the fuller the batch, the more often.
 
 `choose` is pure: where the user chose no capture size (no `--max-cudagraph-capture-size`,
 `--cudagraph-capture-sizes`, nor either inside `--compilation-config`) and graphs are on,
