@@ -12,7 +12,6 @@ from typing import Literal
 
 import httpx
 import pytest
-from openai import AsyncOpenAI
 
 from inference.protocol import StatsReply
 from tests.stack import Stack
@@ -20,9 +19,6 @@ from tests.stack import Stack
 from .conftest import ENGINE_ARGS, MODEL, OTHER_MODEL
 
 pytestmark = pytest.mark.integration
-# each flex request runs this long (ignore_eos), so the others wait: on a GPU (another model)
-# 24 tokens take ~50 ms and would end before the priority request is sent
-FLEX_TOKENS = 2000 if OTHER_MODEL else 24
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +43,11 @@ def queued_stack() -> Iterator[Stack]:
     assert stack.stop() == 0, stack.log()
 
 
-async def _race(client: AsyncOpenAI) -> tuple[list[str], dict[str, str | None]]:
+async def _race(stack: Stack) -> tuple[list[str], dict[str, str | None]]:
+    """f0 holds the engine's one sequence while f1-f3 and then p queue behind it (each step
+    checked in the engine's own queue figures, not timed); then f0's client leaves, and the
+    scheduler picks the next request from a queue of four."""
+    client = stack.async_openai()
     finished: list[str] = []
     tiers: dict[str, str | None] = {}
 
@@ -63,34 +63,34 @@ async def _race(client: AsyncOpenAI) -> tuple[list[str], dict[str, str | None]]:
         finished.append(name)
         tiers[name] = response.service_tier
 
-    # f0 runs first: wait until it streams, so the engine is busy and the rest queue behind it
+    async def queued(count: int) -> None:
+        await asyncio.to_thread(_until, stack, lambda s: s.engine_waiting == count, 60.0)
+
     stream = await client.responses.create(
         model=MODEL,
         input="Count slowly from one to one hundred. (f0)",
         service_tier="flex",
-        max_output_tokens=FLEX_TOKENS,
+        max_output_tokens=4000,  # runs past the test, even on a GPU: its client leaves
         temperature=0,
         stream=True,
         extra_body={"ignore_eos": True},
     )
     events = stream.__aiter__()
-    while (await anext(events)).type != "response.output_text.delta":
-        pass
-    flex = [asyncio.create_task(create(f"f{i}", "flex", FLEX_TOKENS)) for i in (1, 2, 3)]
-    await asyncio.sleep(0.5)  # the flex requests reach the engine's queue first
-    urgent = asyncio.create_task(create("p", "priority", 4))
-    async for event in events:
-        if event.type in ("response.completed", "response.incomplete"):  # (the token budget)
-            finished.append("f0")
+    while (event := await anext(events)).type != "response.output_text.delta":
+        if event.type == "response.created":
             tiers["f0"] = event.response.service_tier
+    flex = [asyncio.create_task(create(f"f{i}", "flex", 24)) for i in (1, 2, 3)]
+    await queued(3)
+    urgent = asyncio.create_task(create("p", "priority", 4))
+    await queued(4)
+    await stream.close()  # the disconnect aborts f0: the engine takes the next request
     await asyncio.gather(urgent, *flex)
     return finished, tiers
 
 
 def test_a_priority_request_overtakes_queued_flex_ones(queued_stack: Stack) -> None:
-    finished, tiers = asyncio.run(_race(queued_stack.async_openai()))
-    assert set(finished) == {"f0", "f1", "f2", "f3", "p"}
-    assert all(finished.index("p") < finished.index(f) for f in ("f1", "f2", "f3")), finished
+    finished, tiers = asyncio.run(_race(queued_stack))
+    assert finished[0] == "p" and sorted(finished[1:]) == ["f1", "f2", "f3"], finished
     assert tiers == {"f0": "flex", "f1": "flex", "f2": "flex", "f3": "flex", "p": "priority"}
     log = queued_stack.log_path.read_text(errors="replace")
     assert f"started (priority {-(2**32)})" in log  # the sidecar logs what vLLM got
