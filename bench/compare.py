@@ -9,7 +9,11 @@ and their comparisons (Portico against vLLM's server, and against the ceiling).
 
     python -m bench.compare --model PATH --served-model-name NAME --out DIR \
         [--concurrency 1,4,16,64] [--max-output-tokens 64] [--order engine,vllm,portico] \
-        [--] [vLLM engine flags]
+        [--cpu native|avx2|avx512] [--] [vLLM engine flags]
+
+`--cpu avx2` (or `avx512`) runs every server and the ceiling on an emulated CPU without bf16
+instructions, in the environment bench.cpu_dtype sets up for it (its docstring says what is
+hidden and what is capped), so a box with AMX can stand in for an AVX2-only one.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ import time
 from pathlib import Path
 
 import httpx
+
+from bench.cpu_dtype import emulation_env
 
 SERVERS = ("vllm", "portico")  # and "engine", the in-process ceiling (not a server)
 
@@ -117,6 +123,15 @@ def load_command(
     return cmd
 
 
+def server_env(ns: argparse.Namespace) -> dict[str, str] | None:
+    """The servers' environment: this process's own (None), or an emulated CPU's."""
+    if ns.cpu == "native":
+        return None
+    folder = ns.out / "emulate"  # holds the emulation's sitecustomize.py
+    folder.mkdir(parents=True, exist_ok=True)
+    return emulation_env(ns.cpu, folder)
+
+
 def run_engine_only(ns: argparse.Namespace, engine: list[str], out: Path) -> Path:
     """The in-process ceiling (bench.engine) with the same model, flags and load shape."""
     result = out / "engine.json"
@@ -124,7 +139,9 @@ def run_engine_only(ns: argparse.Namespace, engine: list[str], out: Path) -> Pat
     cmd += ["--concurrency", ns.concurrency, "--max-output-tokens", str(ns.max_output_tokens)]
     cmd += ["--json-out", str(result), *(["--requests", str(ns.requests)] if ns.requests else [])]
     with (out / "engine.log").open("wb") as log:
-        subprocess.run([*cmd, *engine], stdout=log, stderr=subprocess.STDOUT, check=False)
+        subprocess.run(
+            [*cmd, *engine], stdout=log, stderr=subprocess.STDOUT, check=False, env=server_env(ns)
+        )
     print(f"== engine: {result}", flush=True)
     return result
 
@@ -138,6 +155,7 @@ def run_one(kind: str, ns: argparse.Namespace, engine: list[str], out: Path) -> 
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        env=server_env(ns),
     )
     try:
         ready = wait_healthy(f"http://127.0.0.1:{ns.port}/health", proc, ns.start_timeout)
@@ -172,6 +190,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--start-timeout", type=float, default=900)
     parser.add_argument("--order", default="vllm,portico")
+    parser.add_argument(
+        "--cpu", default="native", choices=("native", "avx2", "avx512"), help="emulated CPU"
+    )
     ns, engine = parser.parse_known_args(argv)
     engine = [a for a in engine if a != "--"]
     ns.out.mkdir(parents=True, exist_ok=True)
