@@ -1,6 +1,8 @@
 # $1 = vllm|portico ; c=64 load under bench.cpu
 set -u
-cd /work/main
+ROOT=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)  # the checkout
+cd "$ROOT"
+mkdir -p /tmp/cpu
 M=~/.cache/portico/models/smollm2-135m-instruct
 export VLLM_CPU_KVCACHE_SPACE=2
 if [ "$1" = vllm ]; then
