@@ -10,6 +10,10 @@ the table adds each role up.
     python -m bench.cpu --root $SIDECAR --root $FRONTEND --settle 8 --window 15 \\
         --json-out cpu.json -- python -m bench.load ...
 
+A load that ends before the window does leaves its drain (and idle time) in the figures:
+the table then says so and the JSON has `"load_ended_in_window": true` (bench.rounds marks
+such loads); give the load more requests.
+
 Linux only (it reads /proc). The command's output passes through; its exit status is kept.
 """
 
@@ -158,13 +162,17 @@ def main(argv: list[str] | None = None) -> int:
     time.sleep(options.settle)
     before, start = snapshot(options.root, load.pid), time.monotonic()
     time.sleep(options.window)
+    ended = load.poll() is not None
     after, seconds = snapshot(options.root, load.pid), time.monotonic() - start
     rows = usage(before, after, seconds)
     status = load.wait()
     print(f"CPU per process over {seconds:.1f} s, {options.settle:.0f} s into the load:")
+    if ended:
+        print("(the load ended inside the window: these figures include its drain and idle time)")
     print(table(rows))
     if options.json_out:
-        Path(options.json_out).write_text(json.dumps({"seconds": seconds, "processes": rows}))
+        report = {"seconds": seconds, "processes": rows, "load_ended_in_window": ended}
+        Path(options.json_out).write_text(json.dumps(report))
     return status
 
 

@@ -200,17 +200,28 @@ def _share(value: float) -> str:
     return "-" if value < 0 else f"{100 * value:.0f} %"
 
 
+def _ended_in_window(run: Path, load: str) -> bool:
+    """Whether bench.cpu saw this load end before its window did (the drain measured too)."""
+    path = run / f"cpu-{load}.json"
+    return path.exists() and bool(json.loads(path.read_text()).get("load_ended_in_window"))
+
+
 def engine_batch(run: Path) -> list[str]:
     """The engine during each load (from /metrics): its running batch (mean and least of the
     scrapes), steps per second, output tokens per step, and where the sidecar ran with vLLM's
     iteration details the share of steps that ran prompt tokens (medians of the rounds; "-"
-    where not reported)."""
+    where not reported). A row is marked where one of its loads ended inside the window."""
     seen: dict[tuple[str, int, int], list[dict[str, float]]] = defaultdict(list)
+    short: set[tuple[str, int, int]] = set()
     for path in run.glob("gauges-*.txt"):
-        match = LOAD.match(path.stem.removeprefix("gauges-"))
+        load = path.stem.removeprefix("gauges-")
+        match = LOAD.match(load)
         batch = _batch(path.read_text()) if match else None
         if match and batch:
-            seen[(match.group(1), int(match.group(2)), int(match.group(3)))].append(batch)
+            key = (match.group(1), int(match.group(2)), int(match.group(3)))
+            seen[key].append(batch)
+            if _ended_in_window(run, load):
+                short.add(key)
     lines = [
         "| streams | what | running | running, least | steps/s | output tokens per step | "
         "steps with prompt tokens |",
@@ -221,10 +232,16 @@ def engine_batch(run: Path) -> list[str]:
         def median(key: str, got: list[dict[str, float]] = got) -> float:
             return statistics.median(b[key] for b in got)
 
+        mark = " \\*" if (mode, w, c) in short else ""
         lines.append(
-            f"| {c} | {w} worker{'s' * (w > 1)}{MODES[mode]} | {median('running'):.0f} | "
+            f"| {c} | {w} worker{'s' * (w > 1)}{MODES[mode]}{mark} | {median('running'):.0f} | "
             f"{median('running_min'):.0f} | {median('steps_per_s'):.0f} | "
             f"{median('tokens_per_step'):.0f} | {_share(median('prefill_share'))} |"
+        )
+    if short:
+        lines.append(
+            "\n\\* a load ended inside the window: its figures include the drain "
+            "(give the load more requests)"
         )
     return lines if seen else []
 
@@ -242,9 +259,11 @@ def cpu_by_role(run: Path, mode: str = "w") -> list[str]:
         if not path.exists():
             continue
         data = json.loads(path.read_text())
+        ended = data.get("load_ended_in_window")
+        note = ", the load ended inside it: drain included" if ended else ""
         lines += [
             f"\n{w} worker{'s' * (w > 1)}{MODES[mode]}, {c} streams, round {r} "
-            f"({data['seconds']:.0f} s window):",
+            f"({data['seconds']:.0f} s window{note}):",
             "",
         ]
         lines += table(data["processes"]).splitlines()

@@ -16,7 +16,9 @@
 # not finish and restart in lockstep. Every load also scrapes /metrics every GAUGE_EVERY s
 # through bench.cpu's window (gauges-*.txt): the engine's running and waiting requests, its
 # steps and the output tokens (bench.rounds: running batch and its low, steps per second,
-# tokens per step).
+# tokens per step). A load must outlast SETTLE + WINDOW (bench.cpu marks one that did not:
+# its figures then include the drain): at ~40k tok/s and 128 tokens, 2,560 requests last
+# 8 s and 6,144 (the default) about 20 s.
 #   bash bench/device/scaling.sh     # $OUT/scaling.md (bench.rounds) and $OUT/scaling.tar.gz
 # SIDECAR_FLAGS go to the sidecar only (e.g. "--prefill-window-ms 50
 # --enable-logging-iteration-details": the step kinds in the engine table; or
@@ -28,7 +30,7 @@ cd "$(dirname "$0")/../.."
 [ -f .gpu/bin/env.sh ] && source .gpu/bin/env.sh
 GPU_UTIL=${GPU_UTIL:-0.40}
 ENGINE=${ENGINE:---model /tmp/model --served-model-name llama-rand --max-model-len 4096 --gpu-memory-utilization $GPU_UTIL}
-NAME=${NAME:-llama-rand}; LEVELS=${LEVELS:-256,512}; REQUESTS=${REQUESTS:-3072}
+NAME=${NAME:-llama-rand}; LEVELS=${LEVELS:-256,512}; REQUESTS=${REQUESTS:-6144}
 PROCS=${PROCS:-8}; TOKENS=${TOKENS:-128}; SHARDS=${SHARDS:-2}; WORKERS=${WORKERS:-"1 2 4"}
 ROUNDS=${ROUNDS:-3}; CEILING=${CEILING:-1}; SETTLE=${SETTLE:-6}; WINDOW=${WINDOW:-6}
 MODES=${MODES:-unpinned}; LAST_CPU=$(( $(nproc) - 1 ))

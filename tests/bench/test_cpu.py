@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from bench import cpu
 
@@ -61,3 +63,18 @@ def test_the_table_adds_each_role_up() -> None:
     text = cpu.table(rows)
     assert "| sidecar shard | 2 | 1.60 | 0.90 | 0.80 |" in text
     assert text.index("sidecar shard") < text.index("engine core")  # the largest total first
+
+
+def test_a_load_that_ends_inside_the_window_is_flagged(tmp_path: Path) -> None:
+    short, long = tmp_path / "short.json", tmp_path / "long.json"
+    quick = [sys.executable, "-c", "pass"]
+    slow = [sys.executable, "-c", "import time; time.sleep(1.5)"]
+    assert (
+        cpu.main(["--settle", "0.2", "--window", "0.6", "--json-out", str(short), "--", *quick])
+        == 0
+    )
+    assert (
+        cpu.main(["--settle", "0.2", "--window", "0.3", "--json-out", str(long), "--", *slow]) == 0
+    )
+    assert json.loads(short.read_text())["load_ended_in_window"] is True
+    assert json.loads(long.read_text())["load_ended_in_window"] is False

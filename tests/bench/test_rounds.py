@@ -100,3 +100,19 @@ def test_varied_loads_against_their_own_ceiling_and_the_fixed_loads(tmp_path: Pa
     assert "| 256 | 1 | 1.50 | 1.50 |" in text  # 30,000 against w1-c256-r1's 20,000
     assert "| 256 | 2 | 2.00 | 2.00 |" in text
     assert "\n".join(rounds.against_one_worker(run, "v")).endswith("| 256 | 2 | 1.47 | 1.47 |")
+
+
+def test_a_load_that_ended_inside_the_window_is_marked(tmp_path: Path) -> None:
+    scrapes = "at 100.0\nportico_engine_steps_total 0\nat 110.0\nportico_engine_steps_total 500\n"
+    for load, ended in (("w1-c512-r1", False), ("w4-c512-r1", True)):
+        (tmp_path / f"gauges-{load}.txt").write_text(scrapes)
+        cpu = {"seconds": 6.0, "processes": [], "load_ended_in_window": ended}
+        (tmp_path / f"cpu-{load}.json").write_text(json.dumps(cpu))
+        (tmp_path / f"{load}.json").write_text(json.dumps({"levels": [_level(512, 1.0)]}))
+    batch = "\n".join(rounds.engine_batch(tmp_path))
+    assert "| 512 | 1 worker | 0 |" in batch
+    assert "| 512 | 4 workers \\* | 0 |" in batch
+    assert "a load ended inside the window" in batch
+    roles = "\n".join(rounds.cpu_by_role(tmp_path))
+    assert "4 workers, 512 streams, round 1 (6 s window, the load ended inside it" in roles
+    assert "1 worker, 512 streams, round 1 (6 s window):" in roles
