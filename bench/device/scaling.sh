@@ -39,6 +39,9 @@ SIDECAR_FLAGS=${SIDECAR_FLAGS:-}; PROFILE=${PROFILE:-0}; PROFILE_W=${PROFILE_W:-
 SPREADS=0; [[ " $MODES " == *" varied "* ]] && SPREADS=0,$SPREAD
 export PATH=$PWD/.redis:$PATH LD_LIBRARY_PATH=$PWD/.redis:${LD_LIBRARY_PATH:-}
 OUT=${OUT:-/tmp/portico-out}; mkdir -p "$OUT"
+# everything printed also goes to $OUT/progress.log, which the device returns even when a
+# command runs out of time (only finished runs write scaling.md and the tarball)
+[ "${1:-}" = round ] || exec > >(tee -a "$OUT/progress.log") 2>&1
 stamp() { echo "[$(date +%T)] $*"; }
 
 tree() { echo "$1"; for c in $(pgrep -P "$1"); do tree "$c"; done; }
@@ -97,7 +100,10 @@ cleanup() {
   for f in "$RUN"/fe-w*.pid; do [ -e "$f" ] && kill -INT "$(cat "$f")" 2>/dev/null; done
   [ -n "${SIDE:-}" ] && kill -TERM "$SIDE" 2>/dev/null
   [ -n "${REDIS:-}" ] && kill "$REDIS" 2>/dev/null
-  wait 2>/dev/null
+  # these processes only: a bare `wait` would also wait for the tee of progress.log
+  local pids=(${SIDE:-} ${REDIS:-})
+  for f in "$RUN"/fe-w*.pid; do [ -e "$f" ] && pids+=("$(cat "$f")"); done
+  wait "${pids[@]}" 2>/dev/null
 }
 trap cleanup EXIT
 redis-server --port 0 --unixsocket "$RUN/redis.sock" --save '' --appendonly no \
