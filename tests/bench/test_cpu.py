@@ -67,14 +67,14 @@ def test_the_table_adds_each_role_up() -> None:
 
 def test_a_load_that_ends_inside_the_window_is_flagged(tmp_path: Path) -> None:
     short, long = tmp_path / "short.json", tmp_path / "long.json"
-    quick = [sys.executable, "-c", "pass"]
-    slow = [sys.executable, "-c", "import time; time.sleep(1.5)"]
+    quick = [sys.executable, "-c", "pass"]  # over long before the window closes (2 s in)
+    slow = [sys.executable, "-c", "import time; time.sleep(2.5)"]  # outlasts its 0.5 s
     assert (
-        cpu.main(["--settle", "0.2", "--window", "0.6", "--json-out", str(short), "--", *quick])
+        cpu.main(["--settle", "0.5", "--window", "1.5", "--json-out", f"{short}", "--", *quick])
         == 0
     )
     assert (
-        cpu.main(["--settle", "0.2", "--window", "0.3", "--json-out", str(long), "--", *slow]) == 0
+        cpu.main(["--settle", "0.2", "--window", "0.3", "--json-out", f"{long}", "--", *slow]) == 0
     )
     assert json.loads(short.read_text())["load_ended_in_window"] is True
     assert json.loads(long.read_text())["load_ended_in_window"] is False
